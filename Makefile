@@ -1,0 +1,70 @@
+# Kestrel support bot. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PY310 ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python3.10))),python3.10)
+PY311 ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python3.11))),python3.11)
+APP := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+# pip prints one warning per package for this machine's unused local indexes; keep real errors.
+PIP_FILTER := 2>&1 | { grep -v '^WARNING: Location' || true; }; test $${PIPESTATUS[0]} -eq 0
+KB_SOURCES := $(shell find data/kb -type f 2>/dev/null)
+RASA_DATA := config.yml domain.yml $(wildcard data/*.yml)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json models/kestrel.tar.gz ## install both environments, build the KB index, train the model (only what is missing or stale)
+
+run: setup ## set up what is missing, then start Rasa, the action server and the helpdesk (Ctrl-C stops all)
+	@$(APP) -m bot run
+
+shell: setup ## chat with the bot in this terminal
+	@$(APP) -m bot chat
+
+test: setup ## run the whole test suite
+	$(APP) -m pytest
+
+lint: .venv/.installed ## ruff and mypy
+	.venv/bin/ruff check bot actions tests
+	.venv/bin/ruff format --check bot actions tests
+	.venv/bin/mypy bot
+
+eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
+	$(APP) -m bot kb eval --json docs/figures/kb_eval.json
+	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
+
+bench: setup ## speed figures: latency through the REST channel, start-up time and memory
+	$(APP) -m bot bench --out docs/figures/bench.json
+
+index: kb_index/meta.json ## build or update the KB index from data/kb
+
+train: models/kestrel.tar.gz ## train the Rasa model if its data changed
+
+.venv/.installed: requirements.txt requirements-dev.txt
+	test -x .venv/bin/python || $(PY311) -m venv .venv
+	.venv/bin/pip install -q --upgrade pip wheel $(PIP_FILTER)
+	.venv/bin/pip install -q -r requirements.txt -r requirements-dev.txt $(PIP_FILTER)
+	touch $@
+
+.venv-rasa/.installed: requirements-rasa.txt
+	test -x .venv-rasa/bin/python || $(PY310) -m venv .venv-rasa
+	.venv-rasa/bin/pip install -q --upgrade pip wheel $(PIP_FILTER)
+	.venv-rasa/bin/pip install -q -r requirements-rasa.txt $(PIP_FILTER)
+	touch $@
+
+kb_index/meta.json: $(KB_SOURCES) .venv/.installed
+	$(APP) -m bot kb build --source data/kb --index kb_index
+	touch $@
+
+models/kestrel.tar.gz: $(RASA_DATA) .venv-rasa/.installed
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name kestrel
+	touch $@
+
+clean: ## remove generated files (index, models, logs, results); keeps the environments
+	rm -rf kb_index models results var/log
+
+.PHONY: help setup run shell test lint eval bench index train clean

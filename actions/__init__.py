@@ -1,0 +1,1 @@
+"""Custom Rasa actions: thin adapters from a Rasa tracker to `bot/` and back."""

@@ -1,0 +1,94 @@
+"""Answer from the knowledge base, and try the next article when the answer did not help."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import constants as c
+from bot.config import get_settings
+from bot.kb.followup import contextualize
+from bot.kb.replies import Reply, answer_reply, not_found_reply
+from bot.kb.search import KnowledgeBase
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    """Loaded on first use (model and index: a few seconds), then shared by all actions."""
+    settings = get_settings()
+    from bot.kb.embedding import SentenceTransformerEmbedder
+
+    return KnowledgeBase.load(
+        settings.kb_index_dir,
+        threshold=settings.kb_answer_threshold,
+        embedder=SentenceTransformerEmbedder(settings.embedding_model_path),
+    )
+
+
+def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
+    for reply in replies:
+        kwargs: dict[str, Any] = {"text": reply.text}
+        if reply.buttons:
+            kwargs["buttons"] = reply.buttons
+        dispatcher.utter_message(**kwargs)
+
+
+class ActionAnswerFromKB(Action):
+    def name(self) -> str:
+        return c.ACTION_ANSWER_FROM_KB
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        question = tracker.latest_message.get("text") or ""
+        if not question.strip() or question.startswith("/"):
+            dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
+            return []
+        query, follow_up = contextualize(question, tracker.get_slot(c.SLOT_KB_TOPIC))
+        answer = knowledge_base().answer(query)
+        topic = tracker.get_slot(c.SLOT_KB_TOPIC) if follow_up else question
+        if answer.decision == "answer" and answer.best:
+            send(dispatcher, answer_reply(answer.best))
+            shown = [answer.best.article_id]
+            unresolved = False
+        else:
+            send(dispatcher, not_found_reply(answer.hits))
+            shown, unresolved = [], True
+        return [
+            SlotSet(c.SLOT_KB_TOPIC, topic),
+            SlotSet(c.SLOT_KB_QUERY, query),
+            SlotSet(c.SLOT_KB_SHOWN, shown),
+            SlotSet(c.SLOT_KB_UNRESOLVED, unresolved),
+        ]
+
+
+class ActionKBNotHelpful(Action):
+    """ "No": the next best confident article once, then the honest answer."""
+
+    def name(self) -> str:
+        return c.ACTION_KB_NOT_HELPFUL
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        query = tracker.get_slot(c.SLOT_KB_QUERY) or ""
+        shown = list(tracker.get_slot(c.SLOT_KB_SHOWN) or [])
+        kb = knowledge_base()
+        hits = kb.search(query, top_k=5) if query else []
+        unseen = [h for h in hits if h.article_id not in shown]
+        if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
+            send(dispatcher, answer_reply(unseen[0], second_try=True))
+            return [SlotSet(c.SLOT_KB_SHOWN, shown + [unseen[0].article_id])]
+        send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
+        return [SlotSet(c.SLOT_KB_UNRESOLVED, True)]
+
+
+class ActionPing(Action):
+    """Replies without any work: a liveness check, and the baseline cost of the action-server hop."""
+
+    def name(self) -> str:
+        return c.ACTION_PING
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        dispatcher.utter_message(text="pong")
+        return []

@@ -1,0 +1,162 @@
+"""Measure the KB: retrieval quality (StackFAQ) and the answer/escalate decision (demo KB).
+
+Used by `python -m bot kb eval` and `python -m bot kb calibrate`; numbers go to
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.kb.embedding import Embedder
+from bot.kb.index import build_index, load_index
+from bot.kb.search import KnowledgeBase, Mode, clean_query
+
+__all__ = [
+    "PrecomputedEmbedder",
+    "RetrievalScores",
+    "DecisionScores",
+    "evaluate_retrieval",
+    "evaluate_stackfaq",
+    "load_questions",
+    "decision_curve",
+    "calibrate_threshold",
+    "score_decisions",
+]
+
+MODES: tuple[Mode, ...] = ("bm25", "dense", "fused")
+
+
+class PrecomputedEmbedder:
+    """Embeds a known batch of queries at once, then answers single lookups from memory."""
+
+    def __init__(self, inner: Embedder, texts: list[str]) -> None:
+        self.name = inner.name
+        self.inner = inner
+        unique = sorted(set(texts))
+        self._vectors = dict(zip(unique, inner.embed(unique), strict=True)) if unique else {}
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        missing = [t for t in texts if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self.inner.embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts]) if texts else self.inner.embed([])
+
+
+@dataclass(frozen=True)
+class RetrievalScores:
+    mode: str
+    recall_at_1: float
+    recall_at_5: float
+    mrr_at_10: float
+    queries: int
+
+
+def evaluate_retrieval(kb: KnowledgeBase, queries: list[tuple[str, str]]) -> list[RetrievalScores]:
+    """R@1, R@5 and MRR@10 for each ranking mode over `(query, gold article id)` pairs."""
+    results = []
+    for mode in MODES:
+        hits1 = hits5 = 0
+        reciprocal = 0.0
+        for query, gold in queries:
+            ranked = [h.article_id for h in kb.search(query, top_k=10, mode=mode)]
+            if ranked[:1] == [gold]:
+                hits1 += 1
+            if gold in ranked[:5]:
+                hits5 += 1
+            if gold in ranked:
+                reciprocal += 1.0 / (ranked.index(gold) + 1)
+        n = len(queries)
+        results.append(RetrievalScores(mode, hits1 / n, hits5 / n, reciprocal / n, n))
+    return results
+
+
+def evaluate_stackfaq(dataset_dir: Path, embedder: Embedder) -> list[RetrievalScores]:
+    """Build a KB from StackFAQ's faqs.jsonl and rank its queries.jsonl against it."""
+    dataset_dir = Path(dataset_dir)
+    queries = [json.loads(line) for line in (dataset_dir / "queries.jsonl").read_text().splitlines() if line.strip()]
+    pairs = [(q["query"], str(q["faq_id"])) for q in queries]
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "source"
+        source.mkdir()
+        (source / "faqs.jsonl").write_bytes((dataset_dir / "faqs.jsonl").read_bytes())
+        build_index(source, Path(tmp) / "index", embedder, show_progress=False)
+        fast = PrecomputedEmbedder(embedder, [clean_query(q) for q, _ in pairs])
+        kb = KnowledgeBase(load_index(Path(tmp) / "index"), fast, threshold=0.0)
+        return evaluate_retrieval(kb, pairs)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    article_id: str | None  # None: the KB does not answer it
+    split: str
+    kind: str
+
+
+def load_questions(path: Path) -> list[Question]:
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Question(r["id"], r["text"], r.get("article_id"), r.get("split", "test"), r.get("kind", "")) for r in rows]
+
+
+@dataclass(frozen=True)
+class DecisionScores:
+    threshold: float
+    answerable: int
+    out_of_scope: int
+    correct_answer_rate: float  # answerable questions answered with the right article
+    wrong_answer_rate: float  # answerable questions answered with a wrong article
+    false_answer_rate: float  # out-of-scope questions answered at all
+
+
+def _top_hits(kb: KnowledgeBase, questions: list[Question]) -> list[tuple[str | None, float]]:
+    out = []
+    for q in questions:
+        hits = kb.search(q.text, top_k=1)
+        out.append((hits[0].article_id, hits[0].score) if hits else (None, float("-inf")))
+    return out
+
+
+def score_decisions(questions: list[Question], top: list[tuple[str | None, float]], threshold: float) -> DecisionScores:
+    answerable = [(q, t) for q, t in zip(questions, top, strict=True) if q.article_id]
+    oos = [(q, t) for q, t in zip(questions, top, strict=True) if not q.article_id]
+    correct = sum(1 for q, (aid, s) in answerable if s >= threshold and aid == q.article_id)
+    wrong = sum(1 for q, (aid, s) in answerable if s >= threshold and aid != q.article_id)
+    false = sum(1 for _, (_, s) in oos if s >= threshold)
+    return DecisionScores(
+        threshold,
+        len(answerable),
+        len(oos),
+        correct / max(len(answerable), 1),
+        wrong / max(len(answerable), 1),
+        false / max(len(oos), 1),
+    )
+
+
+def decision_curve(
+    kb: KnowledgeBase, questions: list[Question], thresholds: list[float]
+) -> list[DecisionScores]:
+    top = _top_hits(kb, questions)
+    return [score_decisions(questions, top, t) for t in thresholds]
+
+
+def calibrate_threshold(kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.05) -> DecisionScores:
+    """The threshold that answers the most dev questions correctly while answering at most
+    `max_false_answer_rate` of the dev out-of-scope questions.
+
+    The dev budget is stricter than the 10% target so that the test split has room.
+    """
+    thresholds = [round(t, 3) for t in np.arange(0.2, 1.2, 0.005)]
+    curve = decision_curve(kb, dev, thresholds)
+    allowed = [c for c in curve if c.false_answer_rate <= max_false_answer_rate]
+    return max(allowed, key=lambda c: (c.correct_answer_rate, -c.threshold))

@@ -1,0 +1,54 @@
+"""What the chat says for KB results, as plain data the action adapter sends on.
+
+Kept out of `actions/` so the wording is testable without Rasa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.kb.search import Hit
+
+__all__ = ["Reply", "answer_reply", "not_found_reply", "FEEDBACK_BUTTONS", "MAX_PASSAGE_CHARS"]
+
+FEEDBACK_BUTTONS = [
+    {"title": "Yes, that solved it", "payload": "/affirm"},
+    {"title": "No", "payload": "/deny"},
+]
+MAX_PASSAGE_CHARS = 700
+CLOSEST_ARTICLES = 3
+# Below this a "closest article" is unrelated noise, not worth a link.
+RELATED_FLOOR = 0.35
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    article: dict | None = None  # title/url/id, for channels that render article cards
+
+
+def answer_reply(hit: Hit, *, second_try: bool = False) -> list[Reply]:
+    """The passage, its article's title and link, then "Did this solve it?" with buttons."""
+    passage = hit.passage if len(hit.passage) <= MAX_PASSAGE_CHARS else hit.passage[: MAX_PASSAGE_CHARS - 3] + "..."
+    lead = "Maybe this one fits better" if second_try else "Here's what I found"
+    link = f"\n\nRead the full article: [{hit.title}]({hit.url})" if hit.url else ""
+    article = {"id": hit.article_id, "title": hit.title, "url": hit.url}
+    return [
+        Reply(f"{lead} in **{hit.title}**:\n\n{passage}{link}", article=article),
+        Reply("Did this solve it?", buttons=list(FEEDBACK_BUTTONS)),
+    ]
+
+
+def not_found_reply(hits: list[Hit], *, after_tries: bool = False) -> list[Reply]:
+    """The honest answer: no article is presented as the answer, the closest ones are listed."""
+    if after_tries:
+        text = "Sorry, I couldn't find an answer to this in our help centre."
+    else:
+        text = "I'm not sure about this one, and I'd rather not guess."
+    related = [h for h in hits if h.score >= RELATED_FLOOR][:CLOSEST_ARTICLES]
+    if related:
+        links = "\n".join(f"- [{h.title}]({h.url})" if h.url else f"- {h.title}" for h in related)
+        text += f"\n\nThese articles come closest:\n{links}"
+    text += "\n\nYou can ask in other words, or tell me more about what happened."
+    return [Reply(text)]

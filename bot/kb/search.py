@@ -1,0 +1,150 @@
+"""Search the KB: dense and BM25 scores fused per chunk, aggregated per article, then decided.
+
+The fused score is absolute, not relative to the other hits of the same query, so one
+threshold on it can say "I know" or "I don't know":
+
+    fused = cosine(query, chunk) + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
+
+The BM25 term saturates below 1, so exact keyword overlap (product names, error codes)
+lifts a passage without letting a long keyword-stuffed chunk dominate. An article's score
+is that of its best chunk, whose text becomes the hit's passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
+from bot.kb.index import KBIndex, load_index
+from bot.kb.lexical import LexicalIndex
+
+__all__ = ["Hit", "Answer", "KnowledgeBase", "Mode", "clean_query", "MAX_QUERY_CHARS"]
+
+Mode = Literal["dense", "bm25", "fused"]
+Decision = Literal["answer", "escalate"]
+
+LEXICAL_WEIGHT = 0.3
+BM25_SATURATION = 8.0
+# Candidate chunks taken from each side before fusing.
+CANDIDATES = 100
+# The model reads at most 256 word pieces; longer questions only cost time.
+MAX_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    title: str
+    url: str
+    score: float
+    passage: str
+    section: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "score": round(self.score, 4),
+            "passage": self.passage,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the chat does with a question: answer with `hits[0]`, or escalate."""
+
+    decision: Decision
+    hits: list[Hit]
+    reason: Literal["empty_question", "low_confidence", "confident"]
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+def clean_query(text: str | None) -> str:
+    """Collapse whitespace and cut absurdly long input (a pasted log, say) to a useful length."""
+    return re.sub(r"\s+", " ", text or "").strip()[:MAX_QUERY_CHARS]
+
+
+class KnowledgeBase:
+    """A loaded index with its lexical twin and the embedder that made it."""
+
+    def __init__(self, index: KBIndex, embedder: Embedder, *, threshold: float) -> None:
+        if index.model_name != embedder.name:
+            raise ValueError(
+                f"the index was built with '{index.model_name}' but the embedder is '{embedder.name}'; "
+                "rebuild the index with the same model"
+            )
+        self.index = index
+        self.embedder = embedder
+        self.threshold = threshold
+        self.lexical = LexicalIndex(index.chunk_texts())
+
+    @classmethod
+    def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
+        return cls(load_index(index_dir), embedder or SentenceTransformerEmbedder(), threshold=threshold)
+
+    def answer(self, question: str, *, top_k: int = 5) -> Answer:
+        """Search and decide. An empty question escalates with no hits."""
+        hits = self.search(question, top_k=top_k)
+        if not hits:
+            return Answer("escalate", [], "empty_question" if not clean_query(question) else "low_confidence")
+        if hits[0].score < self.threshold:
+            return Answer("escalate", hits, "low_confidence")
+        return Answer("answer", hits, "confident")
+
+    def search(self, question: str, *, top_k: int = 5, mode: Mode = "fused") -> list[Hit]:
+        """Ranked articles, best first, at most `top_k` of them."""
+        query = clean_query(question)
+        if not query or not self.index.chunks:
+            return []
+        rows, scores = self._chunk_scores(query, mode)
+        return self._best_per_article(rows, scores, top_k)
+
+    def _chunk_scores(self, query: str, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate chunk rows and their scores under `mode`."""
+        total = len(self.index.chunks)
+        take = min(CANDIDATES, total)
+        rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        query_vector = None
+        if mode in ("dense", "fused"):
+            query_vector = self.embedder.embed([query])[0]
+            _, found = self.index.faiss_index.search(query_vector[None, :], take)
+            rows = found[0][found[0] >= 0]
+        lexical = None
+        if mode in ("bm25", "fused"):
+            lexical = self.lexical.scores(query)
+            lexical_rows = np.argpartition(-lexical, take - 1)[:take] if take < total else np.arange(total)
+            lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
+            rows = np.union1d(rows, lexical_rows)
+        if mode == "bm25":
+            assert lexical is not None
+            return rows, lexical[rows]
+        assert query_vector is not None
+        dense = self.index.vectors[rows] @ query_vector
+        if mode == "dense":
+            return rows, dense
+        assert lexical is not None
+        bm25 = lexical[rows]
+        return rows, dense + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
+
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray, top_k: int) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for position in np.argsort(-scores, kind="stable"):
+            chunk = self.index.chunks[int(rows[position])]
+            if chunk.article_id in seen:
+                continue
+            seen.add(chunk.article_id)
+            meta = self.index.articles[chunk.article_id]
+            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), chunk.text, chunk.section))
+            if len(hits) == top_k:
+                break
+        return hits

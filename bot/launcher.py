@@ -1,0 +1,251 @@
+"""Start the three processes of one machine (Rasa, action server, helpdesk) and stop them together.
+
+Rasa runs from `.venv-rasa` (Python 3.10); the action server and helpdesk from `.venv`.
+Each process writes its log to `var/log/<name>.log`; the terminal shows only what matters.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.config import PROJECT_ROOT, Settings
+
+__all__ = ["Service", "Stack", "start_stack", "run_stack", "rasa_environment", "warm_up_actions"]
+
+READY_TIMEOUT_S = 240.0
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def start(self, log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{self.name}.log"
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child process owns it from here
+        # A new session: Ctrl-C reaches only the launcher, which stops the children in order.
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def is_healthy(self) -> bool:
+        try:
+            return httpx.get(self.health_url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def log_tail(self, lines: int = 15) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@dataclass
+class Stack:
+    services: list[Service]
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM to all, then SIGKILL whatever still runs after `timeout` seconds.
+
+        A second Ctrl-C while stopping is ignored, so no process is ever left orphaned.
+        """
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            for service in reversed(self.services):
+                service.terminate()
+            deadline = time.monotonic() + timeout
+            for service in reversed(self.services):
+                service.wait_or_kill(deadline)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """What endpoints.yml reads, plus quiet and private defaults for the Rasa runtime."""
+    return {
+        "SUPPORT_ACTION_ENDPOINT_URL": f"http://{settings.host}:{settings.action_port}/webhook",
+        "SUPPORT_TRACKER_DB": str(settings.tracker_db),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def services(settings: Settings) -> list[Service]:
+    host = settings.host
+    app_python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
+    rasa = str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa")
+    settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    # The app's own settings travel to the children as environment variables.
+    app_env = {
+        "SUPPORT_KB_INDEX_DIR": str(settings.kb_index_dir),
+        "SUPPORT_KB_ANSWER_THRESHOLD": str(settings.kb_answer_threshold),
+        "SUPPORT_RASA_PORT": str(settings.rasa_port),
+        "SUPPORT_HOST": host,
+    }
+    return [
+        Service(
+            "actions",
+            [app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            f"http://{host}:{settings.action_port}/health",
+            env=app_env,
+        ),
+        Service(
+            "rasa",
+            [
+                rasa, "run", "--enable-api", "--auth-token", settings.rasa_token, "--cors", "*",
+                "--interface", host, "--port", str(settings.rasa_port),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--model", str(settings.models_dir),
+            ],  # fmt: skip
+            f"{settings.rasa_url}/status?token={settings.rasa_token}",
+            env=rasa_environment(settings),
+        ),
+        Service(
+            "helpdesk",
+            [app_python, "-m", "uvicorn", "bot.web.app:app", "--host", host, "--port", str(settings.helpdesk_port)],
+            f"http://{host}:{settings.helpdesk_port}/health",
+            env=app_env,
+        ),
+    ]
+
+
+def warm_up_actions(settings: Settings) -> None:
+    """Ask the action server one KB question so the model and index load before a customer waits."""
+    tracker = {
+        "sender_id": "launcher-warm-up",
+        "slots": {},
+        "latest_message": {"text": "how do I reset my password", "intent": {}, "entities": []},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    body = {"next_action": "action_answer_from_kb", "sender_id": "launcher-warm-up", "tracker": tracker, "domain": {}}
+    httpx.post(f"http://{settings.host}:{settings.action_port}/webhook", json=body, timeout=120.0)
+
+
+def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=print) -> Stack:  # noqa: ANN001
+    """Start all services and return once each answers its health check.
+
+    Raises:
+        RuntimeError: when a service exits or is not ready in time; its log tail is in the message.
+    """
+    _check_ready_to_start(settings)
+    stack = Stack(services(settings))
+    log_dir = log_dir or settings.var_dir / "log"
+    try:
+        for service in stack.services:
+            on_progress(f"starting {service.name}...")
+            service.start(log_dir)
+        pending = list(stack.services)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while pending:
+            for service in list(pending):
+                if service.exited():
+                    raise RuntimeError(f"{service.name} stopped while starting; end of {service.log_path}:\n{service.log_tail()}")
+                if service.is_healthy():
+                    pending.remove(service)
+                    on_progress(f"{service.name} is ready")
+                    if service.name == "actions":
+                        warm_up_actions(settings)
+            if time.monotonic() > deadline:
+                names = ", ".join(s.name for s in pending)
+                raise RuntimeError(f"not ready after {READY_TIMEOUT_S:.0f} s: {names}; logs in {log_dir}")
+            time.sleep(0.5)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _check_ready_to_start(settings: Settings) -> None:
+    missing = []
+    if not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists():
+        missing.append("the Rasa environment (.venv-rasa)")
+    if not (settings.kb_index_dir / "meta.json").exists():
+        missing.append(f"the KB index ({settings.kb_index_dir})")
+    if not any(Path(settings.models_dir).glob("*.tar.gz")):
+        missing.append(f"a trained model ({settings.models_dir})")
+    if missing:
+        raise FileNotFoundError("missing " + ", ".join(missing) + "; run `make run`, which sets them up")
+
+
+def run_stack(settings: Settings) -> int:
+    """`make run`: start everything, say where to talk to the bot, stop all on Ctrl-C."""
+    started = time.monotonic()
+    # `kill` or a supervisor's SIGTERM stops the stack the same way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        stack = start_stack(settings)
+    except (RuntimeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    host = settings.host
+    print(
+        f"\nKestrel support bot is running (ready in {time.monotonic() - started:.0f} s):\n"
+        f"  chat in a terminal   make shell\n"
+        f"  REST channel         POST {settings.rasa_url}/webhooks/rest/webhook  {{\"sender\": \"me\", \"message\": \"hi\"}}\n"
+        f"  socket.io channel    {settings.rasa_url}/socket.io\n"
+        f"  helpdesk             http://{host}:{settings.helpdesk_port}/\n"
+        f"  action server        http://{host}:{settings.action_port}/health\n"
+        f"  logs                 {settings.var_dir / 'log'}/\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        while True:
+            for service in stack.services:
+                if service.exited():
+                    print(f"\n{service.name} stopped unexpectedly:\n{service.log_tail()}", file=sys.stderr)
+                    stack.stop()
+                    return 1
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        stack.stop()
+        print("stopped.")
+        return 0

@@ -1,0 +1,1 @@
+"""The helpdesk web service (FastAPI)."""

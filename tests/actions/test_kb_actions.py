@@ -1,0 +1,111 @@
+"""The KB actions with a real rasa_sdk Tracker and CollectingDispatcher over the demo KB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.kb_actions as kb_actions
+from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionPing
+
+
+@pytest.fixture(autouse=True)
+def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(kb_actions, "knowledge_base", lambda: demo_kb)
+
+
+def tracker(text: str = "", intent: str = "ask_question", **slots: Any) -> Tracker:
+    return Tracker(
+        sender_id="test-user",
+        slots=slots,
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def slots_of(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_answer_from_kb_cites_the_article_and_asks_for_feedback() -> None:
+    messages, events = run(ActionAnswerFromKB(), tracker("i forgot my pasword and cant log in"))
+    answer, feedback = messages
+    assert "reset-password" in answer["text"]  # the article link
+    assert feedback["text"] == "Did this solve it?"
+    assert [b["payload"] for b in feedback["buttons"]] == ["/affirm", "/deny"]
+    slots = slots_of(events)
+    assert slots["kb_shown"] == ["reset-password"]
+    assert slots["kb_unresolved"] is False
+    assert slots["kb_topic"] == "i forgot my pasword and cant log in"
+
+
+def test_answer_from_kb_is_honest_when_it_does_not_know() -> None:
+    messages, events = run(ActionAnswerFromKB(), tracker("who won the football world cup in 1998"))
+    (message,) = messages
+    assert "rather not guess" in message["text"]
+    assert "buttons" not in message or not message["buttons"]
+    assert slots_of(events)["kb_unresolved"] is True
+    assert slots_of(events)["kb_shown"] == []
+
+
+def test_answer_from_kb_reads_a_follow_up_with_the_previous_topic() -> None:
+    first, _ = run(ActionAnswerFromKB(), tracker("how do i send back something i bought"))
+    messages, events = run(
+        ActionAnswerFromKB(),
+        tracker("and how long does that take?", kb_topic="how do i send back something i bought"),
+    )
+    slots = slots_of(events)
+    assert slots["kb_query"] == "how do i send back something i bought and how long does that take?"
+    assert slots["kb_topic"] == "how do i send back something i bought"  # the topic stays for the next follow-up
+    assert "Did this solve it?" in [m["text"] for m in messages]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "/deny"])
+def test_answer_from_kb_asks_for_a_question_when_given_none(text: str) -> None:
+    messages, events = run(ActionAnswerFromKB(), tracker(text))
+    assert messages[0]["text"].startswith("What would you like to know?")
+    assert events == []
+
+
+def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() -> None:
+    question = "my refund hasnt arrived on my card yet"
+    _, events = run(ActionAnswerFromKB(), tracker(question))
+    first = slots_of(events)["kb_shown"]
+    assert len(first) == 1
+
+    messages, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=first))
+    second = slots_of(events).get("kb_shown")
+    if second is not None:  # a second confident article existed
+        assert len(second) == 2 and second[0] == first[0] and second[1] != first[0]
+        assert messages[-1]["text"] == "Did this solve it?"
+        shown = second
+    else:
+        assert "couldn't find" in messages[0]["text"]
+        shown = first
+
+    messages, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=shown))
+    (message,) = messages
+    assert message["text"].startswith("Sorry, I couldn't find an answer")
+    assert events == [SlotSet("kb_unresolved", True)]
+    for article_id in shown:  # never offers again what was already rejected
+        assert f"/{article_id})" not in message["text"]
+
+
+def test_ping_replies_pong() -> None:
+    messages, events = run(ActionPing(), tracker("ping", "ping"))
+    assert [m["text"] for m in messages] == ["pong"]
+    assert events == []

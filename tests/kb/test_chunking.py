@@ -1,0 +1,39 @@
+from bot.kb.chunking import Chunk, chunk_article, markdown_to_text, split_sections
+from bot.kb.documents import Article
+
+
+def test_markdown_to_text_keeps_link_words_and_drops_emphasis() -> None:
+    assert markdown_to_text("Go to **Account > Security** and [open settings](https://x.example).") == (
+        "Go to Account > Security and open settings."
+    )
+
+
+def test_split_sections_separates_headings_paragraphs_and_list_items() -> None:
+    body = "Intro line one\ncontinues here.\n\n## Steps\n1. Open the app\n2. Tap Settings\n\n## Notes\nDone."
+    assert split_sections(body) == [
+        ("", ["Intro line one continues here."]),
+        ("Steps", ["Open the app", "Tap Settings"]),
+        ("Notes", ["Done."]),
+    ]
+
+
+def test_chunk_article_packs_sentences_within_the_word_limit_and_sections() -> None:
+    sentence = "This sentence has exactly six words."
+    body = "## First\n" + " ".join([sentence] * 5) + "\n\n## Second\nShort one."
+    article = Article(id="a", title="Title", body=body)
+    chunks = chunk_article(article, max_words=13)
+    assert [c.section for c in chunks] == ["First", "First", "First", "Second"]
+    assert chunks[0].text == f"{sentence} {sentence}"
+    assert chunks[2].text == sentence
+    assert all(len(c.text.split()) <= 13 for c in chunks)
+
+
+def test_chunk_keeps_an_overlong_sentence_whole() -> None:
+    long_sentence = " ".join(["word"] * 30) + "."
+    (chunk,) = chunk_article(Article(id="a", title="T", body=long_sentence), max_words=10)
+    assert chunk.text == long_sentence
+
+
+def test_embedding_text_carries_title_and_section() -> None:
+    assert Chunk("a", "Refund times", "It takes 5 days.").embedding_text("Refunds") == "Refunds. Refund times. It takes 5 days."
+    assert Chunk("a", "", "It takes 5 days.").embedding_text("Refunds") == "Refunds. It takes 5 days."

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.kb.index import build_index, load_index, make_faiss_index
+from tests.factories import write_article, write_small_kb
+from tests.fakes import HashingEmbedder
+
+
+def test_build_index_writes_chunks_vectors_and_faiss(tmp_path: Path) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    index = load_index(tmp_path / "index")
+    assert (report.articles, report.embedded_articles, report.reused_articles) == (3, 3, 0)
+    assert report.chunks == len(index.chunks) == index.vectors.shape[0] == index.faiss_index.ntotal
+    assert set(index.articles) == {"reset-password", "refund-times", "track-order"}
+    assert {c.section for c in index.chunks if c.article_id == "reset-password"} == {"Forgotten password", "No email arrived"}
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_rebuild_embeds_only_changed_articles(tmp_path: Path) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+
+    unchanged = HashingEmbedder()
+    report = build_index(source, tmp_path / "index", unchanged, show_progress=False)
+    assert (report.embedded_articles, report.reused_articles, report.changed) == (0, 3, False)
+    assert unchanged.calls == []  # nothing to embed: the model is never asked
+
+    write_article(source, "refund-times", "How long refunds take", "Refunds now take 3 business days.")
+    (source / "track-order.md").unlink()
+    changed = HashingEmbedder()
+    report = build_index(source, tmp_path / "index", changed, show_progress=False)
+    assert (report.embedded_articles, report.reused_articles, report.removed_articles) == (1, 1, 1)
+    assert changed.calls == [["How long refunds take. Refunds now take 3 business days."]]
+    index = load_index(tmp_path / "index")
+    assert set(index.articles) == {"reset-password", "refund-times"}
+    assert index.faiss_index.ntotal == len(index.chunks)
+
+
+def test_rebuild_with_another_model_embeds_everything(tmp_path: Path) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    other = HashingEmbedder(dimension=32)
+    other.name = "another-model"
+    report = build_index(source, tmp_path / "index", other, show_progress=False)
+    assert report.embedded_articles == 3
+
+
+def test_build_index_refuses_a_folder_without_articles(tmp_path: Path) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "empty.md").write_text("")
+    with pytest.raises(ValueError, match=r"no article could be read from .*kb\n.*empty.md: empty file"):
+        build_index(tmp_path / "kb", tmp_path / "index", HashingEmbedder(), show_progress=False)
+
+
+def test_load_index_names_the_build_command(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="python -m bot kb build"):
+        load_index(tmp_path)
+
+
+@pytest.mark.parametrize("size", [500, 60_000])
+def test_faiss_top_k_matches_brute_force_cosine(size: int) -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(size, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[rng.choice(size, 20, replace=False)] + rng.normal(scale=0.3, size=(20, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = make_faiss_index(vectors)
+    _, found = index.search(queries, 10)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    overlap = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)])
+    if size < 50_000:
+        assert type(index).__name__ == "IndexFlatIP"
+        assert overlap == 1.0
+    else:  # approximate (HNSW) above that size: recall, not identity
+        assert type(index).__name__ == "IndexHNSWFlat"
+        assert overlap >= 0.9

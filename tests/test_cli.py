@@ -1,0 +1,74 @@
+"""The command line as a user runs it (real subprocesses, the real embedding model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from tests.factories import write_small_kb
+
+
+def bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, input=stdin, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    source = write_small_kb(root / "kb")
+    (source / "broken.md").write_text("---\ntitle: [oops\n---\ntext\n")
+    (source / "binary.md").write_bytes(b"\xff\xfe\x00bad")
+    result = bot("kb", "build", "--source", str(source), "--index", str(root / "index"))
+    assert result.returncode == 0, result.stderr
+    assert "3 articles" in result.stdout and "2 problems" in result.stdout
+    assert f"skipped {source / 'broken.md'}: broken front matter" in result.stderr
+    assert f"skipped {source / 'binary.md'}: not UTF-8" in result.stderr
+    return root / "index"
+
+
+def test_kb_build_twice_embeds_nothing_the_second_time(small_index: Path) -> None:
+    source = small_index.parent / "kb"
+    result = bot("kb", "build", "--source", str(source), "--index", str(small_index))
+    assert "(0 embedded, 3 unchanged, 0 removed, 2 problems)" in result.stdout
+
+
+def test_kb_query_follows_the_jsonl_contract(small_index: Path) -> None:
+    lines = [
+        {"id": "a", "text": "I forgot my password"},
+        {"id": 7, "text": "   "},
+        {"id": "long", "text": "password " * 2000},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n"
+    result = bot("kb", "query", "--index", str(small_index), "--jsonl", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 7, "long", None]
+    assert out[0]["decision"] == "answer"
+    assert out[0]["hits"][0]["article_id"] == "reset-password"
+    assert set(out[0]["hits"][0]) == {"article_id", "title", "url", "score", "passage"}
+    assert len(out[0]["hits"]) == 3  # every article of this tiny KB, best first
+    assert out[1] == {"id": 7, "decision": "escalate", "hits": []}
+    assert out[2]["decision"] in ("answer", "escalate") and out[2]["hits"]
+    assert out[3]["error"].startswith("line 4:")
+
+
+def test_kb_search_prints_a_readable_ranked_list(small_index: Path) -> None:
+    result = bot("kb", "search", "where is my parcel", "--index", str(small_index))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("decision: ")
+    assert "1. Track your order  [track-order]" in result.stdout
+    assert "https://help.example/track-order" in result.stdout
+
+
+def test_kb_search_with_a_missing_index_explains_how_to_build_one(tmp_path: Path) -> None:
+    result = bot("kb", "search", "hello", "--index", str(tmp_path / "nowhere"))
+    assert result.returncode == 1
+    assert "python -m bot kb build" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,72 @@
+"""`python -m bot run` as a user runs it: everything comes up, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import PROJECT_ROOT
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_run_starts_all_three_and_ctrl_c_stops_them(project_artifacts: None, tmp_path: Path) -> None:
+    ports = {"SUPPORT_RASA_PORT": free_port(), "SUPPORT_ACTION_PORT": free_port(), "SUPPORT_HELPDESK_PORT": free_port()}
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in ports.items()},
+        "SUPPORT_VAR_DIR": str(tmp_path),
+        "SUPPORT_TRACKER_DB": str(tmp_path / "tracker.db"),
+    }
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    try:
+        assert launcher.stdout is not None
+        for line in launcher.stdout:
+            lines.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "".join(lines)
+        assert "Kestrel support bot is running" in output, output
+        assert f"POST http://127.0.0.1:{ports['SUPPORT_RASA_PORT']}/webhooks/rest/webhook" in output
+        reply = httpx.post(
+            f"http://127.0.0.1:{ports['SUPPORT_RASA_PORT']}/webhooks/rest/webhook",
+            json={"sender": "launcher-test", "message": "ping"},
+            timeout=30,
+        )
+        assert reply.json()[0]["text"] == "pong"  # Rasa -> action server -> back
+
+        children = _children(launcher.pid)
+        assert len(children) >= 3
+        launcher.send_signal(signal.SIGINT)
+        rest, _ = launcher.communicate(timeout=30)
+        assert launcher.returncode == 0
+        assert "stopped." in rest
+        time.sleep(0.5)
+        assert [pid for pid in children if _alive(pid)] == []
+        assert (tmp_path / "log" / "rasa.log").exists()
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
