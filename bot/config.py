@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,24 @@ class Settings(BaseSettings):
     models_dir: Path = PROJECT_ROOT / "models"
     # Rasa's SQL tracker store (SQLite file); conversations survive restarts.
     tracker_db: Path = PROJECT_ROOT / "var" / "rasa_tracker.db"
+
+    # Tickets: a SQLite file under var/ unless DATABASE_URL names another database (PostgreSQL).
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "SUPPORT_DATABASE_URL")
+    )
+    # Hours to the first response and to resolution, per priority.
+    sla_first_response_hours: dict[str, float] = {"urgent": 1, "high": 4, "normal": 8, "low": 24}
+    sla_resolution_hours: dict[str, float] = {"urgent": 8, "high": 24, "normal": 72, "low": 120}
+    # New tickets allowed per hour, per conversation and per email address.
+    tickets_per_hour_per_conversation: int = 3
+    tickets_per_hour_per_email: int = 5
+    # An open ticket whose text is at least this close (cosine) is offered as a duplicate.
+    duplicate_similarity: float = 0.7
+    routing_rules_path: Path = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
+
+    @property
+    def tickets_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'tickets.db'}"
 
     @property
     def rasa_url(self) -> str:

@@ -1,0 +1,105 @@
+"""SQLAlchemy 2 tables for tickets and their audit trail.
+
+The schema itself is created and changed only by Alembic (`bot/tickets/migrations`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending_customer")
+PRIORITIES = ("low", "normal", "high", "urgent")
+REFERENCE_PREFIX = "SUP-"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def reference_for(ticket_id: int) -> str:
+    return f"{REFERENCE_PREFIX}{ticket_id:06d}"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite (which stores them without a zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES}", name="ck_tickets_status"),
+        CheckConstraint(f"priority IN {PRIORITIES}", name="ck_tickets_priority"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Set from the id in the same transaction that inserts the row: unique by construction.
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Conversation + triggering event: a retried action finds the ticket it already made.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    customer_email: Mapped[str] = mapped_column(String(320), index=True)
+    summary: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(60))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    order_ref: Mapped[str | None] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    first_response_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolution_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # [{"sender": "customer"|"bot"|"agent", "text": ..., "at": ISO time}], personal data masked.
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketEvent(Base):
+    """The audit trail: everything that happened to a ticket, by whom, in order."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # created, customer_message, comment, status_changed, ...
+    kind: Mapped[str] = mapped_column(String(40))
+    # "customer", "bot", "system" or "agent:<email>"
+    actor: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # True when the customer sees it (a reply); False for internal notes and bookkeeping.
+    public: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")

@@ -1,0 +1,135 @@
+"""Route a ticket: category and team from the customer's words, priority from urgency cues.
+
+Keyword rules from `routing.yml` win when exactly one category matches; otherwise the
+nearest example phrases (the KB's embedding model, k-nearest-neighbour vote) decide, and
+below `min_similarity` the ticket goes to "other".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.kb.embedding import Embedder
+
+FALLBACK_CATEGORY = "other"
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: str
+    team: str
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    category: str
+    team: str
+    priority: str
+    # "keywords", "examples" or "fallback": shown to agents so routing can be trusted or fixed.
+    method: str
+
+
+class Router:
+    def __init__(
+        self,
+        categories: list[Category],
+        priority_cues: dict[str, list[str]],
+        embedder: Embedder | None = None,
+        *,
+        k: int = 5,
+        min_similarity: float = 0.35,
+    ) -> None:
+        if FALLBACK_CATEGORY not in {c.name for c in categories}:
+            raise ValueError(f"the routing rules need a '{FALLBACK_CATEGORY}' category")
+        self.categories = {c.name: c for c in categories}
+        self.priority_cues = {level: [cue.lower() for cue in cues] for level, cues in priority_cues.items()}
+        self.embedder = embedder
+        self.k = k
+        self.min_similarity = min_similarity
+        self._example_labels = [c.name for c in categories for _ in c.examples]
+        self._example_texts = [e for c in categories for e in c.examples]
+        self._example_vectors: np.ndarray | None = None
+
+    @classmethod
+    def from_file(cls, path: Path, embedder: Embedder | None = None) -> Router:
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}: cannot read the routing rules: {exc}") from None
+        categories = [
+            Category(
+                name=name,
+                label=str(spec.get("label") or name),
+                team=str(spec["team"]),
+                keywords=tuple(str(k).lower() for k in spec.get("keywords") or ()),
+                examples=tuple(str(e) for e in spec.get("examples") or ()),
+            )
+            for name, spec in (raw.get("categories") or {}).items()
+        ]
+        return cls(categories, raw.get("priority_cues") or {}, embedder)
+
+    @property
+    def category_names(self) -> list[str]:
+        return list(self.categories)
+
+    def label(self, category: str) -> str:
+        return self.categories[category].label
+
+    def route(self, text: str) -> Route:
+        category, method = self.categorize(text)
+        return Route(category, self.categories[category].team, self.priority(text), method)
+
+    def categorize(self, text: str) -> tuple[str, str]:
+        lowered = _normalise(text)
+        by_keyword = [c.name for c in self.categories.values() if any(_contains(lowered, k) for k in c.keywords)]
+        if len(by_keyword) == 1:
+            return by_keyword[0], "keywords"
+        if self.embedder is not None and self._example_texts and lowered.strip():
+            nearest = self._nearest(text, restrict_to=by_keyword or None)
+            if nearest is not None:
+                return nearest, "examples"
+        if by_keyword:
+            return by_keyword[0], "keywords"
+        return FALLBACK_CATEGORY, "fallback"
+
+    def priority(self, text: str) -> str:
+        lowered = _normalise(text)
+        for level in ("urgent", "high", "low"):
+            if any(_contains(lowered, cue) for cue in self.priority_cues.get(level, ())):
+                return level
+        return "normal"
+
+    def _nearest(self, text: str, restrict_to: list[str] | None) -> str | None:
+        assert self.embedder is not None
+        if self._example_vectors is None:
+            self._example_vectors = self.embedder.embed(self._example_texts)
+        query = self.embedder.embed([text])[0]
+        scores = self._example_vectors @ query
+        order = np.argsort(-scores)
+        if restrict_to:
+            order = np.array([i for i in order if self._example_labels[i] in restrict_to])
+        top = [i for i in order[: self.k] if scores[i] >= self.min_similarity]
+        if not top:
+            return None
+        # Similarity-weighted vote; ties go to the single closest example.
+        votes: Counter[str] = Counter()
+        for i in top:
+            votes[self._example_labels[i]] += float(scores[i])
+        return votes.most_common(1)[0][0]
+
+
+def _normalise(text: str) -> str:
+    return " " + re.sub(r"[^a-z0-9@'\- ]+", " ", text.lower().replace("’", "'")) + " "
+
+
+def _contains(lowered: str, phrase: str) -> bool:
+    return f" {phrase} " in lowered or (len(phrase) > 4 and phrase in lowered)
