@@ -35,6 +35,7 @@ lint: .venv/.installed ## ruff and mypy
 
 eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
 	$(APP) -m bot kb eval --json docs/figures/kb_eval.json
+	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
 
 bench: setup ## speed figures: latency through the REST channel, start-up time and memory

@@ -3,6 +3,7 @@
 # Intents
 INTENT_AFFIRM = "affirm"
 INTENT_DENY = "deny"
+INTENT_OUT_OF_SCOPE = "out_of_scope"
 
 # Slots
 SLOT_KB_TOPIC = "kb_topic"
@@ -14,3 +15,26 @@ SLOT_KB_UNRESOLVED = "kb_unresolved"
 ACTION_ANSWER_FROM_KB = "action_answer_from_kb"
 ACTION_KB_NOT_HELPFUL = "action_kb_not_helpful"
 ACTION_PING = "action_ping"
+
+# Tickets
+INTENT_CONFIRM_NEW_TICKET = "confirm_new_ticket"
+SLOT_TICKET_EMAIL = "ticket_email"
+SLOT_TICKET_SUMMARY = "ticket_summary"
+SLOT_TICKET_CATEGORY = "ticket_category"
+SLOT_TICKET_ORDER_REF = "ticket_order_ref"
+SLOT_TICKET_ADDITION = "ticket_addition"
+SLOT_TICKET_ADDITION_REF = "ticket_addition_ref"
+SLOT_TICKET_DUPLICATE_OF = "ticket_duplicate_of"
+SLOT_LAST_TICKET_REF = "last_ticket_ref"
+FORM_TICKET = "ticket_form"
+FORM_TICKET_ADDITION = "ticket_addition_form"
+ACTION_VALIDATE_TICKET_FORM = "validate_ticket_form"
+ACTION_ASK_TICKET_SUMMARY = "action_ask_ticket_summary"
+ACTION_ASK_TICKET_CATEGORY = "action_ask_ticket_category"
+ACTION_CREATE_TICKET = "action_create_ticket"
+ACTION_CANCEL_TICKET = "action_cancel_ticket"
+ACTION_TICKET_STATUS = "action_ticket_status"
+ACTION_ADD_TO_TICKET = "action_add_to_ticket"
+ACTION_SAVE_TICKET_ADDITION = "action_save_ticket_addition"
+# The order-number question's "Skip" answer, stored so the form counts the slot as filled.
+NO_ORDER_REF = "-"

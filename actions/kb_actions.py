@@ -53,6 +53,10 @@ class ActionAnswerFromKB(Action):
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
             unresolved = False
+        elif (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_OUT_OF_SCOPE:
+            # Out of scope and no article either: say so, and offer no ticket for the weather.
+            dispatcher.utter_message(response="utter_out_of_scope")
+            shown, unresolved = [], False
         else:
             send(dispatcher, not_found_reply(answer.hits))
             shown, unresolved = [], True

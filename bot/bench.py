@@ -23,7 +23,7 @@ import httpx
 from bot.config import Settings
 from bot.launcher import start_stack
 
-__all__ = ["run_bench", "percentile", "process_tree_rss_mb"]
+__all__ = ["percentile", "process_tree_rss_mb", "run_bench"]
 
 KB_QUESTIONS = [
     "how do i reset my password",

@@ -73,16 +73,45 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (starts it if needed)")
     chat.set_defaults(handler=_chat)
+
+    routing = commands.add_parser("routing", help="ticket routing").add_subparsers(title="routing")
+    routing_eval = routing.add_parser("eval", help="routing accuracy on the labelled demo questions")
+    routing_eval.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
+    routing_eval.add_argument("--labels", type=Path, default=PROJECT_ROOT / "eval" / "routing_labels.yml")
+    routing_eval.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    routing_eval.set_defaults(handler=_routing_eval)
+
+    tickets = commands.add_parser("tickets", help="list, show, export and comment on tickets").add_subparsers(
+        title="tickets"
+    )
+    listing = tickets.add_parser("list", help="newest first")
+    listing.add_argument("--status", help="new, open, pending_customer, resolved or closed")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    listing.set_defaults(handler=_tickets_list)
+    show = tickets.add_parser("show", help="one ticket with its audit trail and transcript")
+    show.add_argument("reference")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_tickets_show)
+    export = tickets.add_parser("export", help="render a ticket and its transcript for an agent")
+    export.add_argument("reference")
+    export.add_argument("--format", choices=["md", "json", "html"], default="md")
+    export.set_defaults(handler=_tickets_export)
+    comment = tickets.add_parser("comment", help="add an internal note (the customer does not see it)")
+    comment.add_argument("reference")
+    comment.add_argument("text")
+    comment.add_argument("--author", default="admin", help="who wrote it, for the audit trail")
+    comment.set_defaults(handler=_tickets_comment)
     return parser
 
 
-def _load_kb(index: Path):  # noqa: ANN202 - imports kept lazy so `--help` stays fast
+def _load_kb(index: Path):
     from bot.kb.search import KnowledgeBase
 
     return KnowledgeBase.load(index, threshold=get_settings().kb_answer_threshold, embedder=_embedder())
 
 
-def _embedder():  # noqa: ANN202
+def _embedder():
     from bot.kb.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(get_settings().embedding_model_path)
@@ -142,7 +171,9 @@ def _kb_eval(args: argparse.Namespace) -> int:
     print(f"  {'ranking':<8} {'R@1':>6} {'R@5':>6} {'MRR@10':>7}")
     figures["stackfaq"] = []
     for row in evaluate_stackfaq(args.stackfaq, _embedder()):
-        print(f"  {row.mode:<8} {row.recall_at_1:6.3f} {row.recall_at_5:6.3f} {row.mrr_at_10:7.3f}   ({row.queries} queries)")
+        print(
+            f"  {row.mode:<8} {row.recall_at_1:6.3f} {row.recall_at_5:6.3f} {row.mrr_at_10:7.3f}   ({row.queries} queries)"
+        )
         figures["stackfaq"].append(row.__dict__)
 
     kb = _load_kb(args.index)
@@ -198,3 +229,110 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.terminal_chat import chat
 
     return chat(get_settings())
+
+
+def _ticket_store():
+    from bot.tickets.store import TicketStore
+
+    return TicketStore.from_settings(get_settings())
+
+
+def _tickets_list(args: argparse.Namespace) -> int:
+    tickets = _ticket_store().list(status=args.status, limit=args.limit)
+    if args.json:
+        print(json.dumps([_summary_row(t) for t in tickets], indent=2, ensure_ascii=False))
+        return 0
+    if not tickets:
+        print("no tickets" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    print(f"{'reference':<11} {'status':<17} {'priority':<8} {'team':<20} {'created (UTC)':<17} summary")
+    for t in tickets:
+        created = t.created_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{t.reference:<11} {t.status:<17} {t.priority:<8} {t.team[:20]:<20} {created:<17} {t.summary[:60]}")
+    return 0
+
+
+def _summary_row(ticket) -> dict:
+    row = ticket.to_dict()
+    return {
+        k: row[k]
+        for k in (
+            "reference",
+            "status",
+            "priority",
+            "category",
+            "team",
+            "customer_email",
+            "summary",
+            "created_at",
+            "updated_at",
+            "first_response_due",
+            "resolution_due",
+        )
+    }
+
+
+def _tickets_show(args: argparse.Namespace) -> int:
+    from bot.tickets.transcript import render
+
+    ticket = _find_ticket(args.reference)
+    if ticket is None:
+        return 1
+    if args.json:
+        print(render(ticket.to_dict(), "json"))
+        return 0
+    print(render(ticket.to_dict(), "md"))
+    print("## Audit trail\n")
+    for event in ticket.events:
+        visibility = "public" if event["public"] else "internal"
+        print(f"- {event['at']} {event['kind']} by {event['actor']} ({visibility}): {event['body']}")
+    return 0
+
+
+def _tickets_export(args: argparse.Namespace) -> int:
+    from bot.tickets.transcript import render
+
+    ticket = _find_ticket(args.reference)
+    if ticket is None:
+        return 1
+    sys.stdout.write(render(ticket.to_dict(), args.format))
+    return 0
+
+
+def _tickets_comment(args: argparse.Namespace) -> int:
+    from bot.tickets.store import TicketNotFound
+
+    try:
+        ticket = _ticket_store().comment(args.reference, args.text, actor=args.author)
+    except TicketNotFound:
+        print(f"error: no ticket {args.reference}", file=sys.stderr)
+        return 1
+    print(f"added an internal note to {ticket.reference}")
+    return 0
+
+
+def _find_ticket(reference: str):
+    ticket = _ticket_store().find(reference)
+    if ticket is None:
+        print(f"error: no ticket {reference}", file=sys.stderr)
+    return ticket
+
+
+def _routing_eval(args: argparse.Namespace) -> int:
+    from bot.tickets.evaluate import evaluate_routing, labelled_questions
+    from bot.tickets.routing import Router
+
+    settings = get_settings()
+    report = evaluate_routing(
+        Router.from_file(settings.routing_rules_path, _embedder()), labelled_questions(args.questions, args.labels)
+    )
+    print(f"ticket routing: accuracy {report.accuracy:.3f} on {report.total} labelled questions")
+    print(f"  decided by: {dict(report.by_method)}")
+    for name, (correct, total) in report.per_category.items():
+        print(f"  {name:<10} {correct}/{total}")
+    for (expected, got), count in report.confusions.most_common(5):
+        print(f"  {expected} taken for {got}: {count}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    return 0

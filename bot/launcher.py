@@ -18,7 +18,7 @@ import httpx
 
 from bot.config import PROJECT_ROOT, Settings
 
-__all__ = ["Service", "Stack", "start_stack", "run_stack", "rasa_environment", "warm_up_actions"]
+__all__ = ["Service", "Stack", "rasa_environment", "run_stack", "start_stack", "warm_up_actions"]
 
 READY_TIMEOUT_S = 240.0
 
@@ -124,6 +124,8 @@ def services(settings: Settings) -> list[Service]:
         "SUPPORT_KB_ANSWER_THRESHOLD": str(settings.kb_answer_threshold),
         "SUPPORT_RASA_PORT": str(settings.rasa_port),
         "SUPPORT_HOST": host,
+        "SUPPORT_VAR_DIR": str(settings.var_dir),
+        "SUPPORT_DATABASE_URL": settings.tickets_database_url,
     }
     return [
         Service(
@@ -135,10 +137,23 @@ def services(settings: Settings) -> list[Service]:
         Service(
             "rasa",
             [
-                rasa, "run", "--enable-api", "--auth-token", settings.rasa_token, "--cors", "*",
-                "--interface", host, "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                "--model", str(settings.models_dir),
+                rasa,
+                "run",
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_token,
+                "--cors",
+                "*",
+                "--interface",
+                host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--model",
+                str(settings.models_dir),
             ],  # fmt: skip
             f"{settings.rasa_url}/status?token={settings.rasa_token}",
             env=rasa_environment(settings),
@@ -150,6 +165,17 @@ def services(settings: Settings) -> list[Service]:
             env=app_env,
         ),
     ]
+
+
+def migrate_ticket_database(settings: Settings) -> None:
+    """Bring the ticket schema up to date once, before two processes open the database."""
+    from bot.tickets.db import make_engine, migrate
+
+    engine = make_engine(settings.tickets_database_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
 
 
 def warm_up_actions(settings: Settings) -> None:
@@ -168,13 +194,14 @@ def warm_up_actions(settings: Settings) -> None:
     httpx.post(f"http://{settings.host}:{settings.action_port}/webhook", json=body, timeout=120.0)
 
 
-def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=print) -> Stack:  # noqa: ANN001
+def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=print) -> Stack:
     """Start all services and return once each answers its health check.
 
     Raises:
         RuntimeError: when a service exits or is not ready in time; its log tail is in the message.
     """
     _check_ready_to_start(settings)
+    migrate_ticket_database(settings)
     stack = Stack(services(settings))
     log_dir = log_dir or settings.var_dir / "log"
     try:
@@ -186,7 +213,9 @@ def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=
         while pending:
             for service in list(pending):
                 if service.exited():
-                    raise RuntimeError(f"{service.name} stopped while starting; end of {service.log_path}:\n{service.log_tail()}")
+                    raise RuntimeError(
+                        f"{service.name} stopped while starting; end of {service.log_path}:\n{service.log_tail()}"
+                    )
                 if service.is_healthy():
                     pending.remove(service)
                     on_progress(f"{service.name} is ready")
@@ -228,7 +257,7 @@ def run_stack(settings: Settings) -> int:
     print(
         f"\nKestrel support bot is running (ready in {time.monotonic() - started:.0f} s):\n"
         f"  chat in a terminal   make shell\n"
-        f"  REST channel         POST {settings.rasa_url}/webhooks/rest/webhook  {{\"sender\": \"me\", \"message\": \"hi\"}}\n"
+        f'  REST channel         POST {settings.rasa_url}/webhooks/rest/webhook  {{"sender": "me", "message": "hi"}}\n'
         f"  socket.io channel    {settings.rasa_url}/socket.io\n"
         f"  helpdesk             http://{host}:{settings.helpdesk_port}/\n"
         f"  action server        http://{host}:{settings.action_port}/health\n"

@@ -28,7 +28,7 @@ def project_artifacts() -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_kb(project_artifacts: None):  # noqa: ANN201
+def demo_kb(project_artifacts: None):
     """The demo help centre's index with the real embedding model, loaded once."""
     from bot.kb.embedding import SentenceTransformerEmbedder
     from bot.kb.search import KnowledgeBase

@@ -7,6 +7,7 @@ import yaml
 from rasa_sdk import Action
 
 import actions.kb_actions
+import actions.ticket_actions
 from actions import constants
 from bot.config import PROJECT_ROOT
 
@@ -17,15 +18,15 @@ def load(name: str) -> dict:
 
 def python_actions() -> dict[str, type]:
     found = {}
-    for module in (actions.kb_actions,):
+    for module in (actions.kb_actions, actions.ticket_actions):
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Action) and cls is not Action and not inspect.isabstract(cls):
+            if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 found[cls().name()] = cls  # zero-argument constructors, as rasa-sdk requires
     return found
 
 
 def test_every_custom_action_in_the_domain_exists_in_python() -> None:
-    custom = [a for a in load("domain.yml")["actions"] if a.startswith("action_")]
+    custom = [a for a in load("domain.yml")["actions"] if a.startswith(("action_", "validate_"))]
     assert sorted(custom) == sorted(python_actions())
 
 
@@ -47,3 +48,5 @@ def test_constants_match_domain_names() -> None:
             assert value in domain["actions"], name
         elif name.startswith("INTENT_"):
             assert value in domain["intents"], name
+        elif name.startswith("FORM_"):
+            assert value in domain["forms"], name

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.kb.documents import Article
 
-__all__ = ["Chunk", "chunk_article", "markdown_to_text", "load_nlp"]
+__all__ = ["Chunk", "chunk_article", "load_nlp", "markdown_to_text"]
 
 MAX_CHUNK_WORDS = 90
 

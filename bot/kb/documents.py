@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from bs4 import BeautifulSoup
 
-__all__ = ["Article", "IngestProblem", "load_articles", "SUPPORTED_SUFFIXES"]
+__all__ = ["SUPPORTED_SUFFIXES", "Article", "IngestProblem", "load_articles"]
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".csv", ".jsonl", ".html", ".htm")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -75,9 +75,7 @@ def load_articles(source_dir: Path) -> tuple[list[Article], list[IngestProblem]]
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            collected.problems.append(
-                IngestProblem(shown, f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
-            )
+            collected.problems.append(IngestProblem(shown, f"not UTF-8 text (byte {exc.start}); save it as UTF-8"))
             continue
         if not text.strip():
             collected.problems.append(IngestProblem(shown, "empty file"))

@@ -18,14 +18,14 @@ from bot.kb.index import build_index, load_index
 from bot.kb.search import KnowledgeBase, Mode, clean_query
 
 __all__ = [
+    "DecisionScores",
     "PrecomputedEmbedder",
     "RetrievalScores",
-    "DecisionScores",
+    "calibrate_threshold",
+    "decision_curve",
     "evaluate_retrieval",
     "evaluate_stackfaq",
     "load_questions",
-    "decision_curve",
-    "calibrate_threshold",
     "score_decisions",
 ]
 
@@ -143,14 +143,14 @@ def score_decisions(questions: list[Question], top: list[tuple[str | None, float
     )
 
 
-def decision_curve(
-    kb: KnowledgeBase, questions: list[Question], thresholds: list[float]
-) -> list[DecisionScores]:
+def decision_curve(kb: KnowledgeBase, questions: list[Question], thresholds: list[float]) -> list[DecisionScores]:
     top = _top_hits(kb, questions)
     return [score_decisions(questions, top, t) for t in thresholds]
 
 
-def calibrate_threshold(kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.05) -> DecisionScores:
+def calibrate_threshold(
+    kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.05
+) -> DecisionScores:
     """The threshold that answers the most dev questions correctly while answering at most
     `max_false_answer_rate` of the dev out-of-scope questions.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_follow_up", "contextualize"]
+__all__ = ["contextualize", "is_follow_up"]
 
 _OPENERS = re.compile(
     r"^(and|also|but|so|then|ok(ay)? and|what about|how about|what if|and if|does that|is that|can i do that|"

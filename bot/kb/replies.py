@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.kb.search import Hit
 
-__all__ = ["Reply", "answer_reply", "not_found_reply", "FEEDBACK_BUTTONS", "MAX_PASSAGE_CHARS"]
+__all__ = ["FEEDBACK_BUTTONS", "MAX_PASSAGE_CHARS", "Reply", "answer_reply", "not_found_reply", "ticket_offer"]
 
 FEEDBACK_BUTTONS = [
     {"title": "Yes, that solved it", "payload": "/affirm"},
@@ -51,4 +51,18 @@ def not_found_reply(hits: list[Hit], *, after_tries: bool = False) -> list[Reply
         links = "\n".join(f"- [{h.title}]({h.url})" if h.url else f"- {h.title}" for h in related)
         text += f"\n\nThese articles come closest:\n{links}"
     text += "\n\nYou can ask in other words, or tell me more about what happened."
-    return [Reply(text)]
+    return [Reply(text), ticket_offer()]
+
+
+TICKET_OFFER_BUTTONS = [
+    {"title": "Yes, open a ticket", "payload": "/open_ticket"},
+    {"title": "No, thanks", "payload": "/decline_ticket"},
+]
+
+
+def ticket_offer() -> Reply:
+    """The seam between the KB and the people behind it: the customer may always decline."""
+    return Reply(
+        "Would you like me to open a ticket so someone from our support team can look into it?",
+        buttons=list(TICKET_OFFER_BUTTONS),
+    )

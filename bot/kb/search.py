@@ -23,7 +23,7 @@ from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.index import KBIndex, load_index
 from bot.kb.lexical import LexicalIndex
 
-__all__ = ["Hit", "Answer", "KnowledgeBase", "Mode", "clean_query", "MAX_QUERY_CHARS"]
+__all__ = ["MAX_QUERY_CHARS", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query"]
 
 Mode = Literal["dense", "bm25", "fused"]
 Decision = Literal["answer", "escalate"]

@@ -5,6 +5,7 @@ The schema itself is created and changed only by Alembic (`bot/tickets/migration
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,12 @@ def utcnow() -> datetime:
 
 def reference_for(ticket_id: int) -> str:
     return f"{REFERENCE_PREFIX}{ticket_id:06d}"
+
+
+def normalise_reference(text: str) -> str:
+    """ "SUP-000123", "sup-123", "SUP 123" and "123" all name ticket SUP-000123."""
+    match = re.fullmatch(r"(?:SUP)?[-\s]?0*(\d{1,9})", text.strip(), re.IGNORECASE)
+    return reference_for(int(match.group(1))) if match else text.strip().upper()
 
 
 class UTCDateTime(TypeDecorator):

@@ -46,7 +46,7 @@ class Router:
         embedder: Embedder | None = None,
         *,
         k: int = 5,
-        min_similarity: float = 0.35,
+        min_similarity: float = 0.3,
     ) -> None:
         if FALLBACK_CATEGORY not in {c.name for c in categories}:
             raise ValueError(f"the routing rules need a '{FALLBACK_CATEGORY}' category")

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
 from bot.tickets.db import make_engine, make_sessions, migrate
-from bot.tickets.models import OPEN_STATUSES, PRIORITIES, STATUSES, Ticket, TicketEvent, reference_for, utcnow
+from bot.tickets.models import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    Ticket,
+    TicketEvent,
+    normalise_reference,
+    reference_for,
+    utcnow,
+)
 from bot.tickets.sla import SlaPolicy
 
 
@@ -266,7 +275,11 @@ class TicketStore:
 
     @staticmethod
     def _load(session: Session, reference: str, *, for_update: bool = False) -> Ticket:
-        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.reference == reference.strip().upper())
+        query = (
+            select(Ticket)
+            .options(selectinload(Ticket.events))
+            .where(Ticket.reference == normalise_reference(reference))
+        )
         if for_update:
             query = query.with_for_update()
         ticket = session.scalar(query)

@@ -14,7 +14,7 @@ from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionPin
 
 
 @pytest.fixture(autouse=True)
-def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kb_actions, "knowledge_base", lambda: demo_kb)
 
 
@@ -31,7 +31,7 @@ def tracker(text: str = "", intent: str = "ask_question", **slots: Any) -> Track
     )
 
 
-def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
     events = action.run(dispatcher, t, {})
     return dispatcher.messages, events
@@ -42,7 +42,7 @@ def slots_of(events: list[dict]) -> dict[str, Any]:
 
 
 def test_answer_from_kb_cites_the_article_and_asks_for_feedback() -> None:
-    messages, events = run(ActionAnswerFromKB(), tracker("i forgot my pasword and cant log in"))
+    messages, events = run(ActionAnswerFromKB(), tracker("i forgot my password, how do i get a new one"))
     answer, feedback = messages
     assert "reset-password" in answer["text"]  # the article link
     assert feedback["text"] == "Did this solve it?"
@@ -50,14 +50,15 @@ def test_answer_from_kb_cites_the_article_and_asks_for_feedback() -> None:
     slots = slots_of(events)
     assert slots["kb_shown"] == ["reset-password"]
     assert slots["kb_unresolved"] is False
-    assert slots["kb_topic"] == "i forgot my pasword and cant log in"
+    assert slots["kb_topic"] == "i forgot my password, how do i get a new one"
 
 
 def test_answer_from_kb_is_honest_when_it_does_not_know() -> None:
     messages, events = run(ActionAnswerFromKB(), tracker("who won the football world cup in 1998"))
-    (message,) = messages
+    message, offer = messages
     assert "rather not guess" in message["text"]
     assert "buttons" not in message or not message["buttons"]
+    assert "open a ticket" in offer["text"]
     assert slots_of(events)["kb_unresolved"] is True
     assert slots_of(events)["kb_shown"] == []
 
@@ -98,8 +99,9 @@ def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() 
         shown = first
 
     messages, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=shown))
-    (message,) = messages
+    message, offer = messages
     assert message["text"].startswith("Sorry, I couldn't find an answer")
+    assert [b["payload"] for b in offer["buttons"]] == ["/open_ticket", "/decline_ticket"]
     assert events == [SlotSet("kb_unresolved", True)]
     for article_id in shown:  # never offers again what was already rejected
         assert f"/{article_id})" not in message["text"]

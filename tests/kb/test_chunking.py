@@ -35,5 +35,8 @@ def test_chunk_keeps_an_overlong_sentence_whole() -> None:
 
 
 def test_embedding_text_carries_title_and_section() -> None:
-    assert Chunk("a", "Refund times", "It takes 5 days.").embedding_text("Refunds") == "Refunds. Refund times. It takes 5 days."
+    assert (
+        Chunk("a", "Refund times", "It takes 5 days.").embedding_text("Refunds")
+        == "Refunds. Refund times. It takes 5 days."
+    )
     assert Chunk("a", "", "It takes 5 days.").embedding_text("Refunds") == "Refunds. It takes 5 days."

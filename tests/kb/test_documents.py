@@ -45,7 +45,9 @@ def test_load_articles_reports_bad_files_and_keeps_the_rest(tmp_path: Path) -> N
 
 
 def test_load_articles_reads_faq_csv_and_jsonl(tmp_path: Path) -> None:
-    (tmp_path / "faq.csv").write_text('question,answer\n"Do you ship abroad?","Yes, to 30 countries."\nGift cards?,"Yes, from 10 EUR."\n')
+    (tmp_path / "faq.csv").write_text(
+        'question,answer\n"Do you ship abroad?","Yes, to 30 countries."\nGift cards?,"Yes, from 10 EUR."\n'
+    )
     (tmp_path / "more.jsonl").write_text(
         '{"faq_id": 7, "question": "Careers?", "answers": ["See our jobs page.", "We hire remotely."]}\n'
     )

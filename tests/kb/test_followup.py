@@ -5,8 +5,13 @@ from bot.kb.followup import contextualize, is_follow_up
 
 @pytest.mark.parametrize(
     "question",
-    ["and how long does that take?", "what about international orders?", "does that work for the doorbell too?",
-     "how much does it cost?", "can I do that in the app"],
+    [
+        "and how long does that take?",
+        "what about international orders?",
+        "does that work for the doorbell too?",
+        "how much does it cost?",
+        "can I do that in the app",
+    ],
 )
 def test_is_follow_up_recognises_continuations(question: str) -> None:
     assert is_follow_up(question)
@@ -14,8 +19,12 @@ def test_is_follow_up_recognises_continuations(question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["How do I reset my password?", "my camera shows offline since yesterday evening and I already restarted the router",
-     "where is my order", ""],
+    [
+        "How do I reset my password?",
+        "my camera shows offline since yesterday evening and I already restarted the router",
+        "where is my order",
+        "",
+    ],
 )
 def test_is_follow_up_leaves_standalone_questions_alone(question: str) -> None:
     assert not is_follow_up(question)

@@ -15,7 +15,10 @@ def test_build_index_writes_chunks_vectors_and_faiss(tmp_path: Path) -> None:
     assert (report.articles, report.embedded_articles, report.reused_articles) == (3, 3, 0)
     assert report.chunks == len(index.chunks) == index.vectors.shape[0] == index.faiss_index.ntotal
     assert set(index.articles) == {"reset-password", "refund-times", "track-order"}
-    assert {c.section for c in index.chunks if c.article_id == "reset-password"} == {"Forgotten password", "No email arrived"}
+    assert {c.section for c in index.chunks if c.article_id == "reset-password"} == {
+        "Forgotten password",
+        "No email arrived",
+    }
     np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-5)
 
 

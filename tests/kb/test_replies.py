@@ -24,14 +24,16 @@ def test_answer_reply_shortens_a_long_passage() -> None:
 
 
 def test_not_found_reply_lists_only_related_articles_and_no_answer() -> None:
-    (reply,) = not_found_reply([hit("a", 0.5), hit("b", RELATED_FLOOR - 0.01)], after_tries=True)
+    reply, offer = not_found_reply([hit("a", 0.5), hit("b", RELATED_FLOOR - 0.01)], after_tries=True)
     assert reply.text.startswith("Sorry, I couldn't find an answer")
     assert "Title of a" in reply.text
     assert "Title of b" not in reply.text
     assert reply.buttons == []
+    # Then a ticket is offered, and declining is one tap.
+    assert [b["payload"] for b in offer.buttons] == ["/open_ticket", "/decline_ticket"]
 
 
 def test_not_found_reply_without_related_articles_is_still_honest() -> None:
-    (reply,) = not_found_reply([])
+    reply, _offer = not_found_reply([])
     assert "rather not guess" in reply.text
     assert "come closest" not in reply.text

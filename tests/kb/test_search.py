@@ -44,7 +44,11 @@ def test_bm25_mode_finds_keyword_matches_only(kb: KnowledgeBase) -> None:
 
 def test_answer_decides_by_threshold(kb: KnowledgeBase) -> None:
     confident = kb.answer("forgot password reset link")
-    assert (confident.decision, confident.reason, confident.best.article_id) == ("answer", "confident", "reset-password")
+    assert (confident.decision, confident.reason, confident.best.article_id) == (
+        "answer",
+        "confident",
+        "reset-password",
+    )
     unknown = kb.answer("zebra quantum violin")
     assert (unknown.decision, unknown.reason) == ("escalate", "low_confidence")
 

@@ -19,7 +19,7 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 SLA = SlaPolicy({"urgent": 1, "high": 4, "normal": 8, "low": 24}, {"urgent": 8, "high": 24, "normal": 72, "low": 120})
 
 
-def _admin_connection():  # noqa: ANN202
+def _admin_connection():
     connection = psycopg2.connect(POSTGRES_ADMIN_URL)
     connection.autocommit = True
     return connection

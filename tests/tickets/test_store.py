@@ -11,7 +11,7 @@ from bot.tickets.store import NewTicket, TicketLimitReached, TicketNotFound, Tic
 from tests.tickets.conftest import SLA
 
 
-def new_ticket(**overrides) -> NewTicket:  # noqa: ANN003
+def new_ticket(**overrides) -> NewTicket:
     fields = {
         "customer_email": "Ada@Example.com",
         "summary": "Camera offline since the router change",

@@ -1,0 +1,364 @@
+"""Thin rasa_sdk adapters that turn an unsolved problem into a ticket, and answer about it.
+
+All wording and checks live in `bot.tickets.chat`; all writes in `bot.tickets.store`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import constants as c
+from actions.kb_actions import knowledge_base
+from bot.config import get_settings
+from bot.privacy import mask_personal_data
+from bot.tickets import chat
+from bot.tickets.routing import Router
+from bot.tickets.store import NewTicket, TicketLimitReached, TicketStore, TicketView
+from bot.tickets.transcript import customer_words, transcript_from_events
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = (c.SLOT_TICKET_SUMMARY, c.SLOT_TICKET_CATEGORY, c.SLOT_TICKET_ORDER_REF)
+SKIP_WORDS = {"skip", "no", "none", "nope", "n/a", "na", "-", "no order", "not about an order"}
+
+
+@lru_cache(maxsize=1)
+def ticket_store() -> TicketStore:
+    return TicketStore.from_settings(get_settings())
+
+
+@lru_cache(maxsize=1)
+def router() -> Router:
+    return Router.from_file(get_settings().routing_rules_path, knowledge_base().embedder)
+
+
+def intent_of(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def customer_lines(tracker: Tracker) -> list[str]:
+    return customer_words(transcript_from_events(tracker.events))
+
+
+def proposed_summary(tracker: Tracker) -> str | None:
+    topic = tracker.get_slot(c.SLOT_KB_TOPIC)
+    if topic:
+        topic = mask_personal_data(topic, own_email=tracker.get_slot(c.SLOT_TICKET_EMAIL))
+    return chat.propose_summary(topic, customer_lines_before_form(tracker))
+
+
+def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation up to the latest start of the ticket form (form answers are not the problem)."""
+    starts = [
+        i for i, e in enumerate(tracker.events) if e.get("event") == "active_loop" and e.get("name") == c.FORM_TICKET
+    ]
+    return list(tracker.events[: starts[-1]] if starts else tracker.events)
+
+
+def customer_lines_before_form(tracker: Tracker) -> list[str]:
+    return customer_words(transcript_from_events(events_before_form(tracker)))
+
+
+def reset_form_slots() -> list[dict[str, Any]]:
+    return [SlotSet(name, None) for name in (*FORM_SLOTS, c.SLOT_TICKET_DUPLICATE_OF)]
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> str:
+        return c.ACTION_VALIDATE_TICKET_FORM
+
+    def validate_ticket_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        text = str(value or "")
+        email = chat.find_email(text)
+        if email is None:
+            dispatcher.utter_message(text=chat.email_problem(text) or "Please type your email address.")
+            return {c.SLOT_TICKET_EMAIL: None}
+        return {c.SLOT_TICKET_EMAIL: email}
+
+    def validate_ticket_summary(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        text = " ".join(str(value or "").split())
+        proposal = proposed_summary(tracker)
+        if proposal and (intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm")):
+            return {c.SLOT_TICKET_SUMMARY: proposal}
+        if text.startswith("/") or not chat.says_something(text):
+            dispatcher.utter_message(
+                text="Could you tell me a bit more? A sentence about what happened and what you expected helps the team."
+            )
+            return {c.SLOT_TICKET_SUMMARY: None}
+        return {c.SLOT_TICKET_SUMMARY: text[: chat.MAX_SUMMARY_CHARS]}
+
+    def validate_ticket_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        text = str(value or "").strip().lower()
+        routing = router()
+        if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
+            suggested, _method = routing.categorize(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+            return {c.SLOT_TICKET_CATEGORY: suggested}
+        for name in routing.category_names:
+            if text in (name, routing.label(name).lower()):
+                return {c.SLOT_TICKET_CATEGORY: name}
+        dispatcher.utter_message(text="Please pick one of the buttons, so the right team gets your ticket.")
+        return {c.SLOT_TICKET_CATEGORY: None}
+
+    def validate_ticket_order_ref(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        text = " ".join(str(value or "").split())
+        if text.lower().strip(".!") in SKIP_WORDS or intent_of(tracker) == c.INTENT_DENY or text.startswith("/deny"):
+            return {c.SLOT_TICKET_ORDER_REF: c.NO_ORDER_REF}
+        if not any(ch.isdigit() for ch in text) or len(text) > 60:
+            dispatcher.utter_message(
+                text="Order numbers look like KH-1234567. Type it, or tap Skip if there isn't one."
+            )
+            return {c.SLOT_TICKET_ORDER_REF: None}
+        return {c.SLOT_TICKET_ORDER_REF: text}
+
+
+class ActionAskTicketSummary(Action):
+    """Proposes a summary in the customer's own words; they confirm it or type their own."""
+
+    def name(self) -> str:
+        return c.ACTION_ASK_TICKET_SUMMARY
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        proposal = proposed_summary(tracker)
+        if proposal:
+            dispatcher.utter_message(
+                text=f"Here's how I'd describe it to the team:\n\n> {proposal}\n\nIs that right? Tap **Yes**, or type a better description.",
+                buttons=[{"title": "Yes", "payload": "/affirm"}],
+            )
+        else:
+            dispatcher.utter_message(text="Please describe the problem in a sentence or two.")
+        return []
+
+
+class ActionAskTicketCategory(Action):
+    """Category buttons, the routed suggestion first."""
+
+    def name(self) -> str:
+        return c.ACTION_ASK_TICKET_CATEGORY
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        routing = router()
+        suggested, _method = routing.categorize(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+        names = [suggested] + [n for n in routing.category_names if n != suggested]
+        buttons = [
+            {"title": routing.label(n) + (" (suggested)" if n == suggested else ""), "payload": n} for n in names
+        ]
+        dispatcher.utter_message(text="Which topic fits best?", buttons=buttons)
+        return []
+
+
+class ActionCancelTicket(Action):
+    def name(self) -> str:
+        return c.ACTION_CANCEL_TICKET
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        dispatcher.utter_message(text="Okay, I've stopped. No ticket was opened. Anything else I can help with?")
+        return [*reset_form_slots(), SlotSet(c.SLOT_TICKET_ADDITION, None), SlotSet(c.SLOT_TICKET_ADDITION_REF, None)]
+
+
+class ActionCreateTicket(Action):
+    """Creates the ticket once (idempotent per conversation and triggering message)."""
+
+    def name(self) -> str:
+        return c.ACTION_CREATE_TICKET
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        email = tracker.get_slot(c.SLOT_TICKET_EMAIL)
+        summary = tracker.get_slot(c.SLOT_TICKET_SUMMARY)
+        category = tracker.get_slot(c.SLOT_TICKET_CATEGORY)
+        if not (email and summary and category):
+            dispatcher.utter_message(text="I don't have everything a ticket needs yet. Say **open a ticket** to start.")
+            return []
+        store, routing, settings = ticket_store(), router(), get_settings()
+        transcript = transcript_from_events(tracker.events, own_email=email, pipeline=settings.spacy_pipeline)
+        # The problem in the customer's words: what they said before the form's questions.
+        before_form = transcript_from_events(
+            events_before_form(tracker), own_email=email, pipeline=settings.spacy_pipeline
+        )
+        summary = mask_personal_data(summary, own_email=email, pipeline=settings.spacy_pipeline)
+        description = "\n".join(customer_words(before_form)[-10:]) or summary
+        try:
+            if intent_of(tracker) != c.INTENT_CONFIRM_NEW_TICKET:
+                duplicate = self._likely_duplicate(store, email, tracker.sender_id, f"{summary}\n{description}")
+                if duplicate is not None:
+                    dispatcher.utter_message(
+                        text=f"You already have ticket **{duplicate.reference}** open about “{duplicate.summary}”. "
+                        "Shall I add this to it instead of opening a new one?",
+                        buttons=[
+                            {
+                                "title": f"Add to {duplicate.reference}",
+                                "payload": f'/add_to_ticket{{"ticket_ref":"{duplicate.reference}"}}',
+                            },
+                            {"title": "Open a new ticket", "payload": f"/{c.INTENT_CONFIRM_NEW_TICKET}"},
+                        ],
+                    )
+                    return [SlotSet(c.SLOT_TICKET_DUPLICATE_OF, duplicate.reference)]
+            order_ref = tracker.get_slot(c.SLOT_TICKET_ORDER_REF)
+            ticket, _created = store.create(
+                NewTicket(
+                    customer_email=email,
+                    summary=summary,
+                    description=description,
+                    category=category,
+                    team=routing.categories[category].team,
+                    priority=routing.priority(f"{summary}\n{description}"),
+                    channel=tracker.get_latest_input_channel() or "unknown",
+                    conversation_id=tracker.sender_id,
+                    transcript=transcript,
+                    idempotency_key=f"{tracker.sender_id}:{self._trigger(tracker)}",
+                    order_ref=None if order_ref in (None, c.NO_ORDER_REF) else order_ref,
+                )
+            )
+        except TicketLimitReached:
+            dispatcher.utter_message(
+                text="You've opened several tickets in the last hour, so I haven't opened another one. "
+                "Our team will get to the ones you have; you can add information to them by saying **add to my ticket**."
+            )
+            return reset_form_slots()
+        except SQLAlchemyError:
+            log.exception("could not save a ticket for %s", tracker.sender_id)
+            dispatcher.utter_message(
+                text="Sorry, I couldn't save your ticket just now. What you told me is still here: "
+                "tap **Try again** in a minute.",
+                buttons=[{"title": "Try again", "payload": f"/{c.INTENT_CONFIRM_NEW_TICKET}"}],
+            )
+            return []
+        dispatcher.utter_message(text=chat.created_message(ticket, store.sla.first_response_text(ticket.priority)))
+        return [*reset_form_slots(), SlotSet(c.SLOT_LAST_TICKET_REF, ticket.reference)]
+
+    @staticmethod
+    def _trigger(tracker: Tracker) -> str:
+        """The latest customer message's time: a retry of this action sees the same one."""
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                return str(event.get("timestamp"))
+        return "start"
+
+    @staticmethod
+    def _likely_duplicate(store: TicketStore, email: str, conversation_id: str, text: str) -> TicketView | None:
+        candidates = store.open_for_customer(email=email, conversation_id=conversation_id)
+        if not candidates:
+            return None
+        embedder = knowledge_base().embedder
+        vectors = embedder.embed([text] + [f"{t.summary}\n{t.description}" for t in candidates])
+        scores = vectors[1:] @ vectors[0]
+        best = int(np.argmax(scores))
+        return candidates[best] if float(scores[best]) >= get_settings().duplicate_similarity else None
+
+
+class ActionTicketStatus(Action):
+    """ "Status of SUP-000123?" and "my tickets": only tickets opened in this conversation."""
+
+    def name(self) -> str:
+        return c.ACTION_TICKET_STATUS
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        store, now = ticket_store(), datetime.now(UTC)
+        reference = chat.find_ticket_ref(latest_text(tracker)) or self._entity_ref(tracker)
+        if reference:
+            ticket = store.visible_in_conversation(reference, tracker.sender_id)
+            dispatcher.utter_message(text=chat.status_line(ticket, now) if ticket else chat.NOT_FOUND)
+            return []
+        tickets = store.for_conversation(tracker.sender_id)
+        if not tickets:
+            dispatcher.utter_message(
+                text="You have no tickets from this conversation. Say **open a ticket** if you need one."
+            )
+            return []
+        dispatcher.utter_message(text="\n\n".join(chat.status_line(t, now) for t in tickets[:5]))
+        return []
+
+    @staticmethod
+    def _entity_ref(tracker: Tracker) -> str | None:
+        for entity in tracker.latest_message.get("entities") or []:
+            if entity.get("entity") == "ticket_ref":
+                return chat.find_ticket_ref(str(entity.get("value")))
+        return None
+
+
+class ActionAddToTicket(Action):
+    """Adds to an open ticket: the problem just described (duplicate offer), or asks what to add."""
+
+    def name(self) -> str:
+        return c.ACTION_ADD_TO_TICKET
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        store = ticket_store()
+        reference = (
+            chat.find_ticket_ref(latest_text(tracker))
+            or ActionTicketStatus._entity_ref(tracker)
+            or tracker.get_slot(c.SLOT_TICKET_DUPLICATE_OF)
+        )
+        if reference is None:
+            open_ones = [t for t in store.for_conversation(tracker.sender_id) if t.is_open]
+            if not open_ones:
+                dispatcher.utter_message(
+                    text="You have no open ticket from this conversation. Say **open a ticket** to start one."
+                )
+                return []
+            reference = open_ones[0].reference
+        ticket = store.visible_in_conversation(reference, tracker.sender_id)
+        email = tracker.get_slot(c.SLOT_TICKET_EMAIL)
+        if ticket is None and email:  # a duplicate found by the customer's own email
+            candidate = store.find(reference)
+            ticket = candidate if candidate and candidate.customer_email == email else None
+        if ticket is None or not ticket.is_open:
+            dispatcher.utter_message(
+                text=chat.NOT_FOUND
+                if ticket is None
+                else f"{ticket.reference} is already {ticket.status}. Say **open a ticket** for a new one."
+            )
+            return []
+        pending = tracker.get_slot(c.SLOT_TICKET_SUMMARY)
+        if tracker.get_slot(c.SLOT_TICKET_DUPLICATE_OF) == ticket.reference and pending:
+            store.add_customer_message(ticket.reference, mask_personal_data(pending, own_email=email))
+            dispatcher.utter_message(
+                text=f"Done: I've added this to **{ticket.reference}**. The {ticket.team} team will see it."
+            )
+            return reset_form_slots()
+        return [SlotSet(c.SLOT_TICKET_ADDITION_REF, ticket.reference), FollowupAction(c.FORM_TICKET_ADDITION)]
+
+
+class ActionSaveTicketAddition(Action):
+    def name(self) -> str:
+        return c.ACTION_SAVE_TICKET_ADDITION
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        reference = tracker.get_slot(c.SLOT_TICKET_ADDITION_REF)
+        text = " ".join(str(tracker.get_slot(c.SLOT_TICKET_ADDITION) or "").split())
+        done = [SlotSet(c.SLOT_TICKET_ADDITION, None), SlotSet(c.SLOT_TICKET_ADDITION_REF, None)]
+        if not reference or not text:
+            dispatcher.utter_message(text="There was nothing to add.")
+            return done
+        settings = get_settings()
+        masked = mask_personal_data(
+            text, own_email=tracker.get_slot(c.SLOT_TICKET_EMAIL), pipeline=settings.spacy_pipeline
+        )
+        ticket = ticket_store().visible_in_conversation(reference, tracker.sender_id)
+        if ticket is None:
+            dispatcher.utter_message(text=chat.NOT_FOUND)
+            return done
+        ticket_store().add_customer_message(reference, masked)
+        dispatcher.utter_message(text=f"Thanks, I've added that to **{reference}**.")
+        return done

@@ -1,0 +1,258 @@
+"""The ticket form and actions with a real rasa_sdk Tracker, a real SQLite store and the real embedder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.kb_actions as kb_actions
+import actions.ticket_actions as ticket_actions
+from actions.ticket_actions import (
+    ActionAddToTicket,
+    ActionAskTicketCategory,
+    ActionAskTicketSummary,
+    ActionCancelTicket,
+    ActionCreateTicket,
+    ActionSaveTicketAddition,
+    ActionTicketStatus,
+    ValidateTicketForm,
+)
+from bot.config import PROJECT_ROOT
+from bot.tickets.routing import Router
+from bot.tickets.store import TicketStore
+from tests.tickets.conftest import SLA
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture
+def store(tmp_path: Path, demo_kb, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
+    ticket_store = TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}", SLA)
+    router = Router.from_file(PROJECT_ROOT / "bot" / "tickets" / "routing.yml", demo_kb.embedder)
+    monkeypatch.setattr(kb_actions, "knowledge_base", lambda: demo_kb)
+    monkeypatch.setattr(ticket_actions, "knowledge_base", lambda: demo_kb)
+    monkeypatch.setattr(ticket_actions, "ticket_store", lambda: ticket_store)
+    monkeypatch.setattr(ticket_actions, "router", lambda: router)
+    yield ticket_store
+    ticket_store.close()
+
+
+def user(text: str, intent: str = "ask_question", at: float | None = None) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": at or time.time(),
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        "input_channel": "socketio",
+    }
+
+
+def bot(text: str) -> dict[str, Any]:
+    return {"event": "bot", "text": text, "timestamp": time.time()}
+
+
+def tracker(
+    events: list[dict[str, Any]], sender: str = "conv-1", active_loop: str | None = None, **slots: Any
+) -> Tracker:
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    return Tracker(
+        sender_id=sender,
+        slots=slots,
+        latest_message={"text": latest["text"], **latest["parse_data"]},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def validate(slot: str, value: str, t: Tracker) -> tuple[Any, list[dict]]:
+    dispatcher = CollectingDispatcher()
+    result = getattr(ValidateTicketForm(), f"validate_{slot}")(value, dispatcher, t, {})
+    return result[slot], dispatcher.messages
+
+
+def slots_of(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+CONVERSATION = [
+    user("hi", "greet"),
+    bot("Hi! I'm Kestrel's support assistant."),
+    user(f"my outdoor cam shows a red light and I paid with card {CARD}, call me on +31 20 555 0142"),
+    bot("I'm not sure about this one, and I'd rather not guess."),
+    user("/open_ticket", "open_ticket"),
+    {"event": "active_loop", "name": "ticket_form", "timestamp": time.time()},
+]
+
+
+def test_email_is_validated_and_asked_again_with_the_reason(store: TicketStore) -> None:
+    t = tracker([*CONVERSATION, user("ada at example dot com")], active_loop="ticket_form")
+    value, messages = validate("ticket_email", "ada at example dot com", t)
+    assert value is None and "@" in messages[0]["text"]
+    value, messages = validate("ticket_email", "sure, it's Ada@Example.com", t)
+    assert value == "ada@example.com" and messages == []
+
+
+def test_the_summary_is_proposed_from_the_customers_words_and_can_be_confirmed_or_edited(store: TicketStore) -> None:
+    t = tracker(CONVERSATION, active_loop="ticket_form", kb_topic="my outdoor cam shows a red light")
+    messages, _ = run(ActionAskTicketSummary(), t)
+    assert "My outdoor cam shows a red light" in messages[0]["text"]
+    confirm = tracker([*CONVERSATION, user("/affirm", "affirm")], kb_topic="my outdoor cam shows a red light")
+    assert validate("ticket_summary", "/affirm", confirm)[0] == "My outdoor cam shows a red light"
+    edit = tracker([*CONVERSATION, user("Outdoor cam offline after router swap")])
+    assert validate("ticket_summary", "Outdoor cam offline after router swap", edit)[0] == (
+        "Outdoor cam offline after router swap"
+    )
+
+
+def test_a_description_that_says_nothing_is_asked_for_again(store: TicketStore) -> None:
+    t = tracker([user("open a ticket", "open_ticket"), user("it doesnt work")])
+    value, messages = validate("ticket_summary", "it doesnt work", t)
+    assert value is None and "a bit more" in messages[0]["text"]
+
+
+def test_category_buttons_put_the_routed_suggestion_first(store: TicketStore) -> None:
+    t = tracker(CONVERSATION, ticket_summary="I was charged twice for my Protect subscription")
+    messages, _ = run(ActionAskTicketCategory(), t)
+    buttons = messages[0]["buttons"]
+    assert buttons[0]["payload"] == "billing" and "(suggested)" in buttons[0]["title"]
+    assert {b["payload"] for b in buttons} >= {"account", "orders", "billing", "technical", "privacy", "other"}
+    assert validate("ticket_category", "billing", t)[0] == "billing"
+    assert validate("ticket_category", "/affirm", tracker([user("/affirm", "affirm")], **t.slots))[0] == "billing"
+    assert validate("ticket_category", "bananas", t)[0] is None
+
+
+def test_the_order_number_is_optional(store: TicketStore) -> None:
+    t = tracker([user("skip")])
+    assert validate("ticket_order_ref", "skip", t)[0] == "-"
+    assert validate("ticket_order_ref", "KH-1234567", t)[0] == "KH-1234567"
+    assert validate("ticket_order_ref", "dunno", t)[0] is None
+
+
+def filled(**overrides: Any) -> dict[str, Any]:
+    slots = {
+        "ticket_email": "ada@example.com",
+        "ticket_summary": "Outdoor cam shows a red light",
+        "ticket_category": "technical",
+        "ticket_order_ref": "-",
+    }
+    slots.update(overrides)
+    return slots
+
+
+def test_a_complete_form_creates_one_ticket_with_a_masked_transcript(store: TicketStore) -> None:
+    events = [*CONVERSATION, user("skip")]
+    messages, result = run(ActionCreateTicket(), tracker(events, **filled()))
+    (ticket,) = store.list()
+    assert ticket.reference in messages[0]["text"]
+    assert "Technical support" in messages[0]["text"] and "within 8 hours" in messages[0]["text"]
+    assert slots_of(result)["last_ticket_ref"] == ticket.reference
+    assert slots_of(result)["ticket_summary"] is None  # ready for the next ticket; the email is kept
+    assert ticket.channel == "socketio" and ticket.conversation_id == "conv-1"
+    assert ticket.team == "Technical support" and ticket.category == "technical"
+    transcript = "\n".join(line["text"] for line in ticket.transcript)
+    assert "my outdoor cam shows a red light" in transcript
+    assert CARD not in transcript and "[card number]" in transcript
+    assert "555 0142" not in transcript and "[phone number]" in transcript
+    assert CARD not in ticket.description
+    assert "skip" not in ticket.description  # the form's answers are not the problem description
+
+    # Rasa retrying the same action on the same message: still one ticket.
+    again, _ = run(ActionCreateTicket(), tracker(events, **filled()))
+    assert len(store.list()) == 1 and ticket.reference in again[0]["text"]
+
+
+def test_a_summary_typed_with_a_card_number_is_masked(store: TicketStore) -> None:
+    typed = filled(ticket_summary=f"Refund to card {CARD} missing", ticket_category="billing")
+    run(ActionCreateTicket(), tracker([user("/confirm_new_ticket", "confirm_new_ticket")], sender="c9", **typed))
+    assert store.for_conversation("c9")[0].summary == "Refund to card [card number] missing"
+
+
+def test_a_similar_open_ticket_is_offered_instead_of_a_duplicate(store: TicketStore) -> None:
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip", at=1.0)], **filled()))
+    (first,) = store.list()
+    similar = filled(ticket_summary="My outdoor camera has a red light and is offline")
+    events = [*CONVERSATION, user("skip", at=2.0)]
+    messages, result = run(ActionCreateTicket(), tracker(events, **similar))
+    assert first.reference in messages[0]["text"]
+    assert [b["title"] for b in messages[0]["buttons"]] == [f"Add to {first.reference}", "Open a new ticket"]
+    assert len(store.list()) == 1
+    # "Add to SUP-..." attaches the new words to the open ticket.
+    duplicate_slots = {**similar, **slots_of(result)}
+    payload = f'/add_to_ticket{{"ticket_ref":"{first.reference}"}}'
+    messages, _ = run(ActionAddToTicket(), tracker([*events, user(payload, "add_to_ticket")], **duplicate_slots))
+    assert "added" in messages[0]["text"]
+    assert store.get(first.reference).transcript[-1]["text"] == similar["ticket_summary"]
+    # "Open a new ticket" opens it after all.
+    messages, _ = run(
+        ActionCreateTicket(), tracker([*events, user("/confirm_new_ticket", "confirm_new_ticket")], **similar)
+    )
+    assert len(store.list()) == 2
+
+
+def test_too_many_tickets_from_one_conversation_are_refused_politely(store: TicketStore) -> None:
+    for n in range(3):
+        run(
+            ActionCreateTicket(),
+            tracker([user("/confirm_new_ticket", "confirm_new_ticket", at=float(n + 1))], **filled()),
+        )
+    messages, _ = run(
+        ActionCreateTicket(), tracker([user("/confirm_new_ticket", "confirm_new_ticket", at=9.0)], **filled())
+    )
+    assert "several tickets" in messages[0]["text"]
+    assert len(store.list()) == 3
+
+
+def test_cancel_clears_the_form_and_creates_nothing(store: TicketStore) -> None:
+    messages, result = run(ActionCancelTicket(), tracker([*CONVERSATION, user("never mind", "cancel")], **filled()))
+    assert "No ticket was opened" in messages[0]["text"]
+    assert slots_of(result)["ticket_summary"] is None
+    assert store.list() == []
+
+
+def test_status_is_shown_only_in_the_conversation_that_opened_the_ticket(store: TicketStore) -> None:
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip")], **filled()))
+    (ticket,) = store.list()
+    question = f"what's the status of {ticket.reference.lower()}?"
+    messages, _ = run(ActionTicketStatus(), tracker([user(question, "check_ticket_status")]))
+    assert ticket.reference in messages[0]["text"] and "Status: new" in messages[0]["text"]
+    assert "Technical support team replies" in messages[0]["text"]
+    stranger, _ = run(ActionTicketStatus(), tracker([user(question, "check_ticket_status")], sender="someone-else"))
+    missing, _ = run(ActionTicketStatus(), tracker([user("status of SUP-999999", "check_ticket_status")]))
+    assert (
+        stranger[0]["text"]
+        == missing[0]["text"]
+        == "I can't find that ticket for you. I can only show tickets opened in this conversation."
+    )
+    mine, _ = run(ActionTicketStatus(), tracker([user("my tickets", "my_tickets")]))
+    assert ticket.reference in mine[0]["text"]
+
+
+def test_more_information_can_be_added_from_the_chat(store: TicketStore) -> None:
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip")], **filled()))
+    (ticket,) = store.list()
+    _, result = run(ActionAddToTicket(), tracker([user("add to my ticket", "add_to_ticket")]))
+    slots = slots_of(result)
+    assert slots["ticket_addition_ref"] == ticket.reference
+    assert any(e.get("event") == "followup" and e["name"] == "ticket_addition_form" for e in result)
+    text = f"It started after the firmware update; my card {CARD} was not charged"
+    messages, _ = run(
+        ActionSaveTicketAddition(), tracker([user(text)], ticket_addition=text, ticket_addition_ref=ticket.reference)
+    )
+    assert ticket.reference in messages[0]["text"]
+    saved = store.get(ticket.reference)
+    assert "firmware update" in saved.transcript[-1]["text"] and CARD not in saved.transcript[-1]["text"]
+    assert saved.events[-1]["kind"] == "customer_message"

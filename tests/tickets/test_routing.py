@@ -1,0 +1,57 @@
+"""Routing with the real rules file and the real embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.tickets.routing import Router
+
+RULES = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
+
+
+@pytest.fixture(scope="module")
+def router(demo_kb) -> Router:
+    return Router.from_file(RULES, demo_kb.embedder)
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "team"),
+    [
+        ("I was charged twice for my order", "billing", "Billing"),
+        ("my camera keeps dropping off the network", "technical", "Technical support"),
+        ("the parcel with my doorbell never showed up", "orders", "Logistics"),
+        ("please send me everything you store about me", "privacy", "Privacy and security"),
+        ("I can't get into my account any more", "account", "Accounts"),
+    ],
+)
+def test_routes_to_the_team_that_handles_it(router: Router, text: str, category: str, team: str) -> None:
+    route = router.route(text)
+    assert (route.category, route.team) == (category, team)
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("I was charged twice!", "high"),
+        ("I can't log in since this morning", "high"),
+        ("I think there was a data breach, someone else logged in", "urgent"),
+        ("my doorbell chime is a bit quiet", "normal"),
+        ("just wondering whether the hub has a fan", "low"),
+    ],
+)
+def test_priority_follows_urgency_cues(router: Router, text: str, priority: str) -> None:
+    assert router.priority(text) == priority
+
+
+def test_without_any_signal_a_ticket_goes_to_general_support() -> None:
+    assert Router.from_file(RULES).route("hmm").category == "other"
+
+
+def test_a_rules_file_without_a_fallback_category_is_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "routing.yml"
+    rules.write_text("categories:\n  billing:\n    team: Billing\n")
+    with pytest.raises(ValueError, match="'other' category"):
+        Router.from_file(rules)
