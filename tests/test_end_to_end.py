@@ -112,6 +112,11 @@ def test_an_unanswerable_question_becomes_a_ticket_with_a_masked_transcript(runn
     other = texts(say(running_stack, f"e2e-{uuid.uuid4().hex}", f"what's the status of {ticket.reference}?"))
     assert "can't find that ticket" in other
 
+    # A second ticket in the same conversation does not ask for the email again.
+    again = texts(say(running_stack, sender, "open a ticket"))
+    assert "email address" not in again and ("describe" in again or "Please describe" in again)
+    assert "No ticket was opened" in texts(say(running_stack, sender, "cancel"))
+
 
 def test_cancel_in_the_ticket_form_creates_nothing(running_stack: Settings) -> None:
     sender = f"e2e-{uuid.uuid4().hex}"
