@@ -102,6 +102,30 @@ def _parser() -> argparse.ArgumentParser:
     comment.add_argument("text")
     comment.add_argument("--author", default="admin", help="who wrote it, for the audit trail")
     comment.set_defaults(handler=_tickets_comment)
+    reply = tickets.add_parser("reply", help="a public reply: pushed into the customer's chat, or emailed")
+    reply.add_argument("reference")
+    reply.add_argument("text")
+    reply.add_argument("--as", dest="agent", required=True, help="the agent's email (see `users create`)")
+    reply.set_defaults(handler=_tickets_reply)
+    set_status = tickets.add_parser("set-status", help="new, open, pending_customer, resolved or closed")
+    set_status.add_argument("reference")
+    set_status.add_argument("status")
+    set_status.add_argument("--as", dest="agent", required=True, help="the agent's email")
+    set_status.add_argument("--reason", default="")
+    set_status.set_defaults(handler=_tickets_set_status)
+
+    users = commands.add_parser("users", help="agents and admins of the helpdesk").add_subparsers(title="users")
+    create = users.add_parser("create", help="add an agent or admin (asks for the password unless --password)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", choices=["agent", "admin"], default="agent")
+    create.add_argument("--name", default="")
+    create.add_argument("--team", help="limit an agent to one team's tickets")
+    create.add_argument("--password", help="for scripts; prefer the prompt")
+    create.set_defaults(handler=_users_create)
+    token = users.add_parser("token", help="issue an API token for a user (shown once)")
+    token.add_argument("--email", required=True)
+    token.add_argument("--name", default="cli")
+    token.set_defaults(handler=_users_token)
     return parser
 
 
@@ -335,4 +359,65 @@ def _routing_eval(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    return 0
+
+
+def _desk_and_agent(email: str):
+    from bot.tickets.desk import Desk
+    from bot.tickets.users import UserDirectory
+
+    store = _ticket_store()
+    agent = UserDirectory(store.sessions).by_email(email)
+    if agent is None:
+        raise ValueError(f"no agent {email}: add one with `python -m bot users create --email {email}`")
+    return Desk(store), agent
+
+
+def _tickets_reply(args: argparse.Namespace) -> int:
+    from bot.tickets.store import TicketNotFound
+
+    desk, agent = _desk_and_agent(args.agent)
+    try:
+        ticket = desk.reply(agent, args.reference, args.text)
+    except TicketNotFound:
+        print(f"error: no ticket {args.reference}", file=sys.stderr)
+        return 1
+    print(f"replied on {ticket.reference}; the customer gets it in their chat or by email")
+    return 0
+
+
+def _tickets_set_status(args: argparse.Namespace) -> int:
+    from bot.tickets.store import TicketNotFound
+
+    desk, agent = _desk_and_agent(args.agent)
+    try:
+        ticket = desk.set_status(agent, args.reference, args.status, reason=args.reason)
+    except TicketNotFound:
+        print(f"error: no ticket {args.reference}", file=sys.stderr)
+        return 1
+    print(f"{ticket.reference} is now {ticket.status}")
+    return 0
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.tickets.users import UserDirectory
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    agent = UserDirectory(_ticket_store().sessions).create(
+        args.email, password, role=args.role, name=args.name, team=args.team
+    )
+    print(f"created {agent.role} {agent.email}" + (f" (team {agent.team})" if agent.team else ""))
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    from bot.tickets.users import UserDirectory
+
+    directory = UserDirectory(_ticket_store().sessions)
+    agent = directory.by_email(args.email)
+    if agent is None:
+        raise ValueError(f"no user {args.email}")
+    print(directory.issue_token(agent.id, args.name))
     return 0

@@ -86,6 +86,10 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # [{"sender": "customer"|"bot"|"agent", "text": ..., "at": ISO time}], personal data masked.
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
@@ -110,3 +114,64 @@ class TicketEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+ROLES = ("agent", "admin")
+
+
+class User(Base):
+    """An agent or admin of the helpdesk."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(10), default="agent")
+    # None: every team's tickets; otherwise an agent sees only this team's (admins see all).
+    team: Mapped[str | None] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for integrations; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+OUTBOX_STATES = ("pending", "delivered", "failed")
+
+
+class OutboxMessage(Base):
+    """Something the customer must hear about, written in the same transaction as the change.
+
+    A worker delivers it into the chat through Rasa's HTTP API, or by email when the chat
+    cannot receive pushes, retrying with backoff; `delivered_at` makes delivery happen once.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (CheckConstraint(f"state IN {OUTBOX_STATES}", name="ck_outbox_state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # reply (an agent's words), status (a status change), rating_prompt, stale_warning, ...
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_via: Mapped[str | None] = mapped_column(String(10))  # chat or email
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

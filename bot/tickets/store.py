@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.config import Settings
 from bot.tickets.db import make_engine, make_sessions, migrate
@@ -76,6 +76,10 @@ class TicketView:
     updated_at: datetime
     transcript: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    assignee_id: int | None = None
+    merged_into_id: int | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -87,6 +91,23 @@ class TicketView:
             if isinstance(value, datetime):
                 data[name] = value.isoformat(timespec="seconds")
         return data
+
+
+def load_ticket(session: Session, reference: str, *, for_update: bool = False) -> Ticket:
+    """The ticket named by `reference` ("SUP-000123", "sup-123"), row-locked if asked."""
+    query = (
+        select(Ticket).options(selectinload(Ticket.events)).where(Ticket.reference == normalise_reference(reference))
+    )
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalar(query)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket {reference}")
+    return ticket
+
+
+def view_of(ticket: Ticket) -> TicketView:
+    return _view(ticket)
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -110,6 +131,10 @@ def _view(ticket: Ticket) -> TicketView:
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         transcript=list(ticket.transcript or []),
+        assignee_id=ticket.assignee_id,
+        merged_into_id=ticket.merged_into_id,
+        rating=ticket.rating,
+        rating_comment=ticket.rating_comment,
         events=[
             {
                 "at": e.at.isoformat(timespec="seconds"),
@@ -150,6 +175,10 @@ class TicketStore:
             per_conversation_per_hour=settings.tickets_per_hour_per_conversation,
             per_email_per_hour=settings.tickets_per_hour_per_email,
         )
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
 
     def close(self) -> None:
         self.engine.dispose()
@@ -275,17 +304,7 @@ class TicketStore:
 
     @staticmethod
     def _load(session: Session, reference: str, *, for_update: bool = False) -> Ticket:
-        query = (
-            select(Ticket)
-            .options(selectinload(Ticket.events))
-            .where(Ticket.reference == normalise_reference(reference))
-        )
-        if for_update:
-            query = query.with_for_update()
-        ticket = session.scalar(query)
-        if ticket is None:
-            raise TicketNotFound(f"no ticket {reference}")
-        return ticket
+        return load_ticket(session, reference, for_update=for_update)
 
     # --- changing ---------------------------------------------------------------------
 

@@ -1,27 +1,49 @@
-"""Helpdesk web service: health check and landing page for now; tickets and console come next."""
+"""Helpdesk web service: the tickets API for agents and integrations, health, landing page."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from bot.config import get_settings
-
-app = FastAPI(title="Kestrel support helpdesk", version="0.1.0")
-
-
-@app.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+from bot.config import Settings, get_settings
+from bot.tickets.desk import Desk
+from bot.tickets.store import TicketStore
+from bot.tickets.users import UserDirectory
+from bot.web.api import router as api_router
 
 
-@app.get("/", response_class=HTMLResponse)
-def home() -> str:
-    settings = get_settings()
-    return f"""<!doctype html>
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Kestrel support helpdesk", version="0.2.0")
+    store = TicketStore.from_settings(settings)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.desk = Desk(store)
+    app.state.users = UserDirectory(store.sessions)
+    app.include_router(api_router)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse)
+    def home() -> str:
+        return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kestrel Home support</title></head>
 <body>
 <h1>Kestrel Home support</h1>
 <p>The support bot is running. Talk to it over the REST channel at
-<code>{settings.rasa_url}/webhooks/rest/webhook</code> or in a terminal with <code>make shell</code>.</p>
+<code>{settings.rasa_url}/webhooks/rest/webhook</code> or in a terminal with <code>make shell</code>.
+The helpdesk API is described at <a href="/docs">/docs</a>.</p>
 </body></html>"""
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn bot.web.app:app` builds the app on first access, from the environment's settings.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,204 @@
+"""The helpdesk REST API under /api: tickets for agents, users for admins. Bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from bot.tickets.desk import Desk
+from bot.tickets.store import TicketNotFound, TicketView
+from bot.tickets.users import Agent, UserDirectory
+
+router = APIRouter(prefix="/api", tags=["helpdesk"])
+_bearer = HTTPBearer(auto_error=False)
+
+Status = Literal["new", "open", "pending_customer", "resolved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+
+
+class TicketSummary(BaseModel):
+    reference: str
+    status: str
+    priority: str
+    category: str
+    team: str
+    customer_email: str
+    summary: str
+    channel: str
+    created_at: str
+    updated_at: str
+    first_response_due: str
+    resolution_due: str
+    first_responded_at: str | None
+    rating: int | None
+
+
+class TicketDetail(TicketSummary):
+    description: str
+    order_ref: str | None
+    conversation_id: str
+    resolved_at: str | None
+    closed_at: str | None
+    assignee_id: int | None
+    rating_comment: str | None
+    transcript: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+class Text(BaseModel):
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class TicketChange(BaseModel):
+    status: Status | None = None
+    priority: Priority | None = None
+    team: str | None = Field(default=None, min_length=1, max_length=60)
+    assignee_email: str | None = None
+    reason: str = Field(default="", max_length=500)
+
+
+class Merge(BaseModel):
+    into: str = Field(min_length=1, max_length=20)
+
+
+class NewUser(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(min_length=10, max_length=200)
+    role: Literal["agent", "admin"] = "agent"
+    name: str = Field(default="", max_length=120)
+    team: str | None = Field(default=None, max_length=60)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    team: str | None
+
+
+def desk(request: Request) -> Desk:
+    return request.app.state.desk
+
+
+def users(request: Request) -> UserDirectory:
+    return request.app.state.users
+
+
+def current_agent(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Agent:
+    """An API token, or the console's signed-in session (cookie) for the same endpoints."""
+    agent = None
+    if credentials is not None:
+        agent = users(request).by_token(credentials.credentials)
+    elif request.session.get("user_id") is not None if "session" in request.scope else False:
+        agent = users(request).get(int(request.session["user_id"]))
+    if agent is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "sign in or send a valid API token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return agent
+
+
+def admin(agent: Annotated[Agent, Depends(current_agent)]) -> Agent:
+    if not agent.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins can do this")
+    return agent
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]
+DeskDep = Annotated[Desk, Depends(desk)]
+
+
+def _summary(ticket: TicketView) -> TicketSummary:
+    return TicketSummary.model_validate({k: v for k, v in ticket.to_dict().items() if k in TicketSummary.model_fields})
+
+
+def _detail(ticket: TicketView) -> TicketDetail:
+    return TicketDetail.model_validate({k: v for k, v in ticket.to_dict().items() if k in TicketDetail.model_fields})
+
+
+def _act(action):
+    """Run a desk action, turning its errors into HTTP answers."""
+    try:
+        return action()
+    except TicketNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket") from None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+
+
+@router.get("/me", response_model=UserOut)
+def me(agent: AgentDep) -> UserOut:
+    return UserOut(id=agent.id, email=agent.email, name=agent.name, role=agent.role, team=agent.team)
+
+
+@router.get("/tickets", response_model=list[TicketSummary])
+def list_tickets(
+    agent: AgentDep,
+    tickets: DeskDep,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    team: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[TicketSummary]:
+    return [_summary(t) for t in _act(lambda: tickets.queue(agent, status=status_, team=team, query=q, limit=limit))]
+
+
+@router.get("/tickets/{reference}", response_model=TicketDetail)
+def get_ticket(reference: str, agent: AgentDep, tickets: DeskDep) -> TicketDetail:
+    return _detail(_act(lambda: tickets.visible(agent, reference)))
+
+
+@router.post("/tickets/{reference}/replies", response_model=TicketDetail, status_code=201)
+def reply(reference: str, text: Text, agent: AgentDep, tickets: DeskDep) -> TicketDetail:
+    """A public reply: pushed into the customer's chat (or emailed) by the outbox worker."""
+    return _detail(_act(lambda: tickets.reply(agent, reference, text.body)))
+
+
+@router.post("/tickets/{reference}/notes", response_model=TicketDetail, status_code=201)
+def note(reference: str, text: Text, agent: AgentDep, tickets: DeskDep) -> TicketDetail:
+    """An internal note: never shown to the customer."""
+    return _detail(_act(lambda: tickets.note(agent, reference, text.body)))
+
+
+@router.patch("/tickets/{reference}", response_model=TicketDetail)
+def change(reference: str, change: TicketChange, agent: AgentDep, tickets: DeskDep, request: Request) -> TicketDetail:
+    assignee_id = None
+    if change.assignee_email:
+        assignee = users(request).by_email(change.assignee_email)
+        if assignee is None:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"no agent {change.assignee_email}")
+        assignee_id = assignee.id
+
+    def apply() -> TicketView:
+        ticket = tickets.update(agent, reference, priority=change.priority, team=change.team, assignee_id=assignee_id)
+        if change.status:
+            ticket = tickets.set_status(agent, reference, change.status, reason=change.reason)
+        return ticket
+
+    return _detail(_act(apply))
+
+
+@router.post("/tickets/{reference}/merge", response_model=TicketDetail)
+def merge(reference: str, body: Merge, agent: AgentDep, tickets: DeskDep) -> TicketDetail:
+    """Close this ticket as a duplicate of `into`; returns the ticket it was merged into."""
+    return _detail(_act(lambda: tickets.merge(agent, reference, body.into)))
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(_: Annotated[Agent, Depends(admin)], request: Request) -> list[UserOut]:
+    return [UserOut(**a.__dict__) for a in users(request).list()]
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(body: NewUser, _: Annotated[Agent, Depends(admin)], request: Request) -> UserOut:
+    try:
+        agent = users(request).create(body.email, body.password, role=body.role, name=body.name, team=body.team)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    return UserOut(**agent.__dict__)
