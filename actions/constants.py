@@ -38,3 +38,14 @@ ACTION_ADD_TO_TICKET = "action_add_to_ticket"
 ACTION_SAVE_TICKET_ADDITION = "action_save_ticket_addition"
 # The order-number question's "Skip" answer, stored so the form counts the slot as filled.
 NO_ORDER_REF = "-"
+
+# Updates pushed into the chat, and the customer's verdict
+INTENT_TICKET_UPDATE = "ticket_update"
+SLOT_RATING_TICKET_REF = "rating_ticket_ref"
+SLOT_RATING_COMMENT = "rating_comment"
+FORM_RATING_COMMENT = "rating_comment_form"
+ACTION_NOTIFY_TICKET_UPDATE = "action_notify_ticket_update"
+ACTION_TICKET_SOLVED = "action_ticket_solved"
+ACTION_TICKET_NOT_SOLVED = "action_ticket_not_solved"
+ACTION_RATE_TICKET = "action_rate_ticket"
+ACTION_SAVE_RATING_COMMENT = "action_save_rating_comment"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_RASA_TOKEN = "dev-rasa-token"
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -57,6 +59,32 @@ class Settings(BaseSettings):
     duplicate_similarity: float = 0.7
     routing_rules_path: Path = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
 
+    # Getting news to the customer (the helpdesk's outbox worker).
+    outbox_enabled: bool = True
+    outbox_poll_seconds: float = 1.0
+    # A push-capable chat counts as gone when the customer has not written for this long: email instead.
+    chat_inactive_minutes: float = 30
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_sender: str = "Kestrel Home support <support@kestrelhome.example>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # Where customers reach the helpdesk from their email (signed rating links).
+    public_helpdesk_url: str = "http://127.0.0.1:8000"
+    # Signs rating links and console sessions. The development default is refused in production.
+    secret_key: str = DEFAULT_SECRET_KEY
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as environment variables, so child processes see exactly the same."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            key = "DATABASE_URL" if name == "database_url" else f"SUPPORT_{name.upper()}"
+            env[key] = json.dumps(value) if isinstance(value, dict | list | bool) else str(value)
+        return env
+
     @property
     def tickets_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'tickets.db'}"
@@ -67,6 +95,8 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse development secrets outside development."""
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("SUPPORT_SECRET_KEY is still the development default; set a long random secret")
         if self.environment != "development" and self.rasa_token == DEFAULT_RASA_TOKEN:
             raise ValueError(
                 "SUPPORT_RASA_TOKEN is still the development default; "

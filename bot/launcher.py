@@ -119,14 +119,7 @@ def services(settings: Settings) -> list[Service]:
     rasa = str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa")
     settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
     # The app's own settings travel to the children as environment variables.
-    app_env = {
-        "SUPPORT_KB_INDEX_DIR": str(settings.kb_index_dir),
-        "SUPPORT_KB_ANSWER_THRESHOLD": str(settings.kb_answer_threshold),
-        "SUPPORT_RASA_PORT": str(settings.rasa_port),
-        "SUPPORT_HOST": host,
-        "SUPPORT_VAR_DIR": str(settings.var_dir),
-        "SUPPORT_DATABASE_URL": settings.tickets_database_url,
-    }
+    app_env = settings.as_environment()
     return [
         Service(
             "actions",

@@ -72,3 +72,32 @@ def rasa_cmd(*args: str, cwd: Path = PROJECT_ROOT, timeout: float = 900) -> subp
     return subprocess.run(
         [str(RASA_BIN), *args], cwd=cwd, env=rasa_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+class _Inbox:
+    """Messages a real SMTP server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[int, _Inbox]]:
+    """aiosmtpd on a free loopback port for the whole run; tests read `inbox.messages`."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()

@@ -8,6 +8,7 @@ from rasa_sdk import Action
 
 import actions.kb_actions
 import actions.ticket_actions
+import actions.update_actions
 from actions import constants
 from bot.config import PROJECT_ROOT
 
@@ -18,7 +19,7 @@ def load(name: str) -> dict:
 
 def python_actions() -> dict[str, type]:
     found = {}
-    for module in (actions.kb_actions, actions.ticket_actions):
+    for module in (actions.kb_actions, actions.ticket_actions, actions.update_actions):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 found[cls().name()] = cls  # zero-argument constructors, as rasa-sdk requires

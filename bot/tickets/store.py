@@ -345,3 +345,55 @@ class TicketStore:
             session.flush()
             session.refresh(ticket, ["events"])
             return _view(ticket)
+
+    # --- the customer's verdict -------------------------------------------------------------
+
+    def rate(self, reference: str, rating: int, *, comment: str | None = None, via: str = "chat") -> TicketView:
+        """A 1-5 rating (and optional comment) for a resolved or closed ticket; a later one replaces it."""
+        if not 1 <= int(rating) <= 5:
+            raise ValueError("a rating is a whole number from 1 to 5")
+        now = utcnow()
+        with self._sessions.begin() as session:
+            ticket = self._load(session, reference, for_update=True)
+            ticket.rating = int(rating)
+            if comment is not None and comment.strip():
+                ticket.rating_comment = comment.strip()[:2000]
+            ticket.updated_at = now
+            session.add(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    at=now,
+                    kind="rated",
+                    actor="customer",
+                    body=(comment or "").strip(),
+                    public=True,
+                    data={"rating": int(rating), "via": via},
+                )
+            )
+            session.flush()
+            session.refresh(ticket, ["events"])
+            return _view(ticket)
+
+    def reopen_by_customer(self, reference: str, *, reason: str = "") -> TicketView:
+        """ "Not solved": the ticket is open again and the audit trail tells the agent why."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            ticket = self._load(session, reference, for_update=True)
+            old = ticket.status
+            ticket.status = "open"
+            ticket.resolved_at = ticket.closed_at = None
+            ticket.updated_at = now
+            session.add(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    at=now,
+                    kind="reopened",
+                    actor="customer",
+                    body=reason or "The customer says the problem is not solved.",
+                    public=True,
+                    data={"from": old, "to": "open"},
+                )
+            )
+            session.flush()
+            session.refresh(ticket, ["events"])
+            return _view(ticket)

@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from bot.config import Settings, get_settings
+from bot.notify.outbox import OutboxWorker
 from bot.tickets.desk import Desk
 from bot.tickets.store import TicketStore
 from bot.tickets.users import UserDirectory
 from bot.web.api import router as api_router
+from bot.web.feedback import router as feedback_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Kestrel support helpdesk", version="0.2.0")
     store = TicketStore.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The outbox worker delivers agents' replies and status changes while the service runs.
+        stop = None
+        if settings.outbox_enabled:
+            _thread, stop = OutboxWorker.from_settings(store, settings).start_thread()
+        yield
+        if stop is not None:
+            stop.set()
+
+    app = FastAPI(title="Kestrel support helpdesk", version="0.2.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.desk = Desk(store)
     app.state.users = UserDirectory(store.sessions)
     app.include_router(api_router)
+    app.include_router(feedback_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

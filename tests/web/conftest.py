@@ -33,7 +33,7 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def helpdesk(tmp_path: Path) -> Iterator[Helpdesk]:
-    settings = Settings(var_dir=tmp_path, _env_file=None)
+    settings = Settings(var_dir=tmp_path, outbox_enabled=False, _env_file=None)
     app = create_app(settings)
     store: TicketStore = app.state.store
     directory = UserDirectory(store.sessions)

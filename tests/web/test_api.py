@@ -39,9 +39,7 @@ def test_an_agent_sees_only_their_teams_tickets(helpdesk: Helpdesk) -> None:
 
 def test_filters_and_search(helpdesk: Helpdesk) -> None:
     c = helpdesk.client
-    assert [t["summary"] for t in c.get("/api/tickets?q=twice", headers=helpdesk.any_agent).json()] == [
-        "Charged twice"
-    ]
+    assert [t["summary"] for t in c.get("/api/tickets?q=twice", headers=helpdesk.any_agent).json()] == ["Charged twice"]
     assert c.get("/api/tickets?status=resolved", headers=helpdesk.any_agent).json() == []
     assert c.get("/api/tickets?status=lost", headers=helpdesk.any_agent).status_code == 422
 

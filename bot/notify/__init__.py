@@ -1,0 +1,1 @@
+"""Getting news to the customer: into their chat through Rasa's HTTP API, or by email."""
