@@ -14,7 +14,7 @@ STATUS_NEWS = {
 
 def chat_reply(agent_name: str, ticket: TicketView, body: str) -> str:
     return (
-        f"**{agent_name or 'Our support team'}** from our {ticket.team} team replied on {ticket.reference}:\n\n{body}"
+        f"**{agent_name or 'Our support team'}** from our {ticket.team} team replied on {ticket.reference}:\n{body}"
     )
 
 
