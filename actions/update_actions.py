@@ -15,9 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from actions.ticket_actions import ticket_store
-from bot.notify.messages import status_sentence
+from bot.config import get_settings
+from bot.notify.messages import stale_question, status_sentence
 from bot.privacy import mask_personal_data
-from bot.tickets.chat import find_ticket_ref
+from bot.tickets.chat import NOT_FOUND, find_ticket_ref
 
 
 def entity(tracker: Tracker, name: str) -> Any:
@@ -47,6 +48,14 @@ class ActionNotifyTicketUpdate(Action):
         if ticket is None:
             return []  # not this conversation's ticket (or typed by hand): say nothing
         status = str(entity(tracker, "ticket_status") or ticket.status)
+        if status == "stale_warning":
+            dispatcher.utter_message(
+                text=stale_question(ticket, get_settings().stale_close_days),
+                buttons=[
+                    {"title": "Keep it open", "payload": payload("keep_ticket_open", ticket_ref=ticket.reference)}
+                ],
+            )
+            return []
         reason = next((e["body"] for e in reversed(ticket.events) if e["kind"] == "status_changed"), "")
         text = status_sentence(ticket, status, reason)
         if status == "resolved":
@@ -132,3 +141,24 @@ class ActionSaveRatingComment(Action):
                 store.rate(reference, ticket.rating or 5, comment=masked)
         dispatcher.utter_message(text="Thank you for your feedback! Anything else I can help with?")
         return done
+
+
+class ActionKeepTicketOpen(Action):
+    def name(self) -> str:
+        return c.ACTION_KEEP_TICKET_OPEN
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        ticket = ticket_in_this_conversation(tracker)
+        if ticket is None:
+            dispatcher.utter_message(text=NOT_FOUND)
+            return []
+        try:
+            ticket_store().keep_open(ticket.reference)
+        except ValueError:
+            dispatcher.utter_message(text=f"{ticket.reference} is already closed. Say **open a ticket** for a new one.")
+            return []
+        dispatcher.utter_message(
+            text=f"Okay, **{ticket.reference}** stays open and the {ticket.team} team will get back to you. "
+            "You can add details by saying **add to my ticket**."
+        )
+        return []

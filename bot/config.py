@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     duplicate_similarity: float = 0.7
     routing_rules_path: Path = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
 
+    # A ticket waiting on the customer: "still need help?" after this many days, closed this many days later.
+    stale_warning_days: float = 3
+    stale_close_days: float = 4
+    scheduler_interval_seconds: float = 60
+
     # Getting news to the customer (the helpdesk's outbox worker).
     outbox_enabled: bool = True
     outbox_poll_seconds: float = 1.0

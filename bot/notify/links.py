@@ -23,3 +23,16 @@ def reference_from_token(secret: str, token: str) -> str | None:
     except BadSignature:
         return None
     return str(data.get("ref")) if isinstance(data, dict) else None
+
+
+def keep_open_link(secret: str, base_url: str, reference: str) -> str:
+    token = URLSafeTimedSerializer(secret, salt="ticket-keep-open").dumps({"ref": reference})
+    return f"{base_url.rstrip('/')}/keep-open/{token}"
+
+
+def reference_from_keep_open_token(secret: str, token: str) -> str | None:
+    try:
+        data = URLSafeTimedSerializer(secret, salt="ticket-keep-open").loads(token, max_age=RATING_LINK_DAYS * 86400)
+    except BadSignature:
+        return None
+    return str(data.get("ref")) if isinstance(data, dict) else None

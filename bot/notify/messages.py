@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from bot.tickets.store import TicketView
 
+STALE_QUESTION = (
+    "Do you still need help with **{ref}** ({summary})? It has been waiting for your answer. "
+    "Reply here, or tap **Keep it open**; otherwise we'll close it in {days} days."
+)
+
 STATUS_NEWS = {
     "open": "is open again, and the {team} team is on it",
     "pending_customer": "needs a little more information from you. Just reply here",
@@ -13,9 +18,7 @@ STATUS_NEWS = {
 
 
 def chat_reply(agent_name: str, ticket: TicketView, body: str) -> str:
-    return (
-        f"**{agent_name or 'Our support team'}** from our {ticket.team} team replied on {ticket.reference}:\n{body}"
-    )
+    return f"**{agent_name or 'Our support team'}** from our {ticket.team} team replied on {ticket.reference}:\n{body}"
 
 
 def status_sentence(ticket: TicketView, status: str, reason: str = "") -> str:
@@ -41,3 +44,17 @@ def email_status(ticket: TicketView, status: str, reason: str, rating_links: dic
         text += "\nDid we solve your problem? Rate our help with one click:\n"
         text += "".join(f"  {score} {'★' * score}: {url}\n" for score, url in sorted(rating_links.items()))
     return subject, text + "\nKestrel Home support\n"
+
+
+def stale_question(ticket: TicketView, close_days: float) -> str:
+    return STALE_QUESTION.format(ref=ticket.reference, summary=ticket.summary, days=f"{close_days:g}")
+
+
+def email_stale(ticket: TicketView, close_days: float, keep_open_link: str) -> tuple[str, str]:
+    subject = f"[{ticket.reference}] Do you still need help?"
+    text = (
+        "Hello,\n\n"
+        + stale_question(ticket, close_days).replace("**", "").replace("tap Keep it open", "use the link")
+        + f"\n\nKeep it open: {keep_open_link}\n\nKestrel Home support\n"
+    )
+    return subject, text

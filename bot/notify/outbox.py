@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.notify import messages
-from bot.notify.links import rating_links
+from bot.notify.links import keep_open_link, rating_links
 from bot.notify.mail import MailFailed, SmtpMailer
 from bot.notify.rasa_push import PUSHABLE_CHANNELS, PushFailed, RasaPusher
 from bot.tickets.models import OutboxMessage, Ticket, User, utcnow
@@ -147,6 +147,9 @@ class OutboxWorker:
             return Delivery("chat")
         if kind == "reply":
             subject, text = messages.email_reply(agent_name, ticket, body)
+        elif kind == "stale_warning":
+            link = keep_open_link(self.settings.secret_key, self.settings.public_helpdesk_url, ticket.reference)
+            subject, text = messages.email_stale(ticket, self.settings.stale_close_days, link)
         else:
             status = data.get("to", ticket.status)
             links = None

@@ -83,13 +83,19 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set explicitly by every change that counts as activity (the stale-ticket timer reads it).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # [{"sender": "customer"|"bot"|"agent", "text": ..., "at": ISO time}], personal data masked.
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # Set once when a due time passes unmet (and the priority was raised for it).
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the customer was asked "still need help?" about a ticket waiting on them.
+    stale_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"

@@ -80,6 +80,9 @@ class TicketView:
     merged_into_id: int | None = None
     rating: int | None = None
     rating_comment: str | None = None
+    first_response_breached_at: datetime | None = None
+    resolution_breached_at: datetime | None = None
+    stale_warned_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -135,6 +138,9 @@ def _view(ticket: Ticket) -> TicketView:
         merged_into_id=ticket.merged_into_id,
         rating=ticket.rating,
         rating_comment=ticket.rating_comment,
+        first_response_breached_at=ticket.first_response_breached_at,
+        resolution_breached_at=ticket.resolution_breached_at,
+        stale_warned_at=ticket.stale_warned_at,
         events=[
             {
                 "at": e.at.isoformat(timespec="seconds"),
@@ -392,6 +398,30 @@ class TicketStore:
                     body=reason or "The customer says the problem is not solved.",
                     public=True,
                     data={"from": old, "to": "open"},
+                )
+            )
+            session.flush()
+            session.refresh(ticket, ["events"])
+            return _view(ticket)
+
+    def keep_open(self, reference: str, *, via: str = "chat") -> TicketView:
+        """The customer's "keep it open" after a "still need help?": back to the agent, timer reset."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            ticket = self._load(session, reference, for_update=True)
+            if ticket.status not in OPEN_STATUSES:
+                raise ValueError(f"{ticket.reference} is already {ticket.status}")
+            old = ticket.status
+            ticket.status, ticket.stale_warned_at, ticket.updated_at = "open", None, now
+            session.add(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    at=now,
+                    kind="kept_open",
+                    actor="customer",
+                    body="The customer still needs help",
+                    public=True,
+                    data={"from": old, "to": "open", "via": via},
                 )
             )
             session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from bot.config import Settings, get_settings
 from bot.notify.outbox import OutboxWorker
 from bot.tickets.desk import Desk
+from bot.tickets.scheduler import Scheduler
 from bot.tickets.store import TicketStore
 from bot.tickets.users import UserDirectory
 from bot.web.api import router as api_router
@@ -24,11 +26,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The outbox worker delivers agents' replies and status changes while the service runs.
-        stop = None
+        stops = []
         if settings.outbox_enabled:
-            _thread, stop = OutboxWorker.from_settings(store, settings).start_thread()
+            stops.append(OutboxWorker.from_settings(store, settings).start_thread()[1])
+            scheduler = Scheduler(
+                store,
+                warn_after=timedelta(days=settings.stale_warning_days),
+                close_after=timedelta(days=settings.stale_close_days),
+            )
+            stops.append(scheduler.start_thread(settings.scheduler_interval_seconds))
         yield
-        if stop is not None:
+        for stop in stops:
             stop.set()
 
     app = FastAPI(title="Kestrel support helpdesk", version="0.2.0", lifespan=lifespan)

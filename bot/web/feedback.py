@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from bot.notify.links import reference_from_token
+from bot.notify.links import reference_from_keep_open_token, reference_from_token
 from bot.tickets.store import TicketNotFound
 
 router = APIRouter(tags=["feedback"])
@@ -56,3 +56,18 @@ def comment_from_email(
     reference = _reference(request, token)
     request.app.state.store.rate(reference, rating, comment=comment, via="email")
     return _page("Thank you", f"<p>Your comment on {html.escape(reference)} reached our team.</p>")
+
+
+@router.get("/keep-open/{token}", response_class=HTMLResponse)
+def keep_open_from_email(request: Request, token: str) -> HTMLResponse:
+    """The one-tap "keep it open" from a "still need help?" email."""
+    reference = reference_from_keep_open_token(request.app.state.settings.secret_key, token)
+    if reference is None:
+        raise HTTPException(404, "This link is not valid or has expired.")
+    try:
+        request.app.state.store.keep_open(reference, via="email")
+    except TicketNotFound:
+        raise HTTPException(404, "This ticket no longer exists.") from None
+    except ValueError:
+        return _page("Ticket already closed", f"<p>{html.escape(reference)} was closed. Start a new chat for help.</p>")
+    return _page("We'll keep it open", f"<p>{html.escape(reference)} stays open; our team will get back to you.</p>")
