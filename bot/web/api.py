@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from bot.tickets.desk import Desk
 from bot.tickets.store import TicketNotFound, TicketView
 from bot.tickets.users import Agent, UserDirectory
+from bot.web.console import check_csrf
 
 router = APIRouter(prefix="/api", tags=["helpdesk"])
 _bearer = HTTPBearer(auto_error=False)
@@ -95,8 +96,11 @@ def current_agent(
     agent = None
     if credentials is not None:
         agent = users(request).by_token(credentials.credentials)
-    elif request.session.get("user_id") is not None if "session" in request.scope else False:
+    elif "session" in request.scope and request.session.get("user_id") is not None:
         agent = users(request).get(int(request.session["user_id"]))
+        if agent is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # A cookie rides along on forged cross-site requests; the CSRF header cannot.
+            check_csrf(request, request.headers.get("x-csrf-token"))
     if agent is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "sign in or send a valid API token", headers={"WWW-Authenticate": "Bearer"}

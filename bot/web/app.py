@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from bot.config import Settings, get_settings
 from bot.notify.outbox import OutboxWorker
@@ -16,6 +19,7 @@ from bot.tickets.scheduler import Scheduler
 from bot.tickets.store import TicketStore
 from bot.tickets.users import UserDirectory
 from bot.web.api import router as api_router
+from bot.web.console import router as console_router
 from bot.web.feedback import router as feedback_router
 
 
@@ -44,8 +48,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.desk = Desk(store)
     app.state.users = UserDirectory(store.sessions)
+    # The console's signed session cookie (itsdangerous); Lax keeps it off cross-site POSTs too.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="kestrel_console",
+        same_site="lax",
+        https_only=settings.environment == "production",
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api_router)
     app.include_router(feedback_router)
+    app.include_router(console_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -1,0 +1,164 @@
+"""The agent console: server-rendered pages, a signed session cookie, CSRF tokens on every form.
+
+New messages appear without reloading: the pages poll the same JSON API (the session cookie
+authenticates those calls; state-changing API calls from the browser send the CSRF token in
+an `X-CSRF-Token` header).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.tickets.models import STATUSES
+from bot.tickets.store import TicketNotFound
+from bot.tickets.users import Agent
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf") or ""
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "The form expired or did not come from this console. Reload the page and try again.")
+
+
+def signed_in(request: Request) -> Agent | None:
+    user_id = request.session.get("user_id")
+    return request.app.state.users.get(int(user_id)) if user_id is not None else None
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/console/login", status_code=303)
+
+
+def due_text(due: datetime, now: datetime) -> tuple[str, bool]:
+    """("due in 3 h 20 min", False) or ("overdue by 45 min", True)."""
+    minutes = int((due - now).total_seconds() // 60)
+    overdue = minutes < 0
+    minutes = abs(minutes)
+    text = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    return (f"overdue by {text}" if overdue else f"due in {text}"), overdue
+
+
+templates.env.globals["due_text"] = due_text
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, error: str = "") -> Response:
+    return templates.TemplateResponse(request, "login.html", {"csrf": csrf_token(request), "error": error})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    agent = request.app.state.users.authenticate(email, password)
+    if agent is None:
+        return templates.TemplateResponse(
+            request, "login.html", {"csrf": csrf_token(request), "error": "Wrong email or password."}, status_code=401
+        )
+    request.session.clear()
+    request.session["user_id"] = agent.id
+    csrf_token(request)  # a fresh token for the signed-in session
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return _login_redirect()
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, status: str = "", team: str = "", q: str = "") -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    status = status if status in STATUSES else ""
+    tickets = request.app.state.desk.queue(agent, status=status or None, team=team or None, query=q or None)
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "agent": agent,
+            "tickets": tickets,
+            "statuses": STATUSES,
+            "status": status,
+            "team": team,
+            "q": q,
+            "now": datetime.now(UTC),
+            "csrf": csrf_token(request),
+        },
+    )
+
+
+@router.get("/tickets/{reference}", response_class=HTMLResponse)
+def ticket_page(request: Request, reference: str) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    try:
+        ticket = request.app.state.desk.visible(agent, reference)
+    except TicketNotFound:
+        raise HTTPException(404, "No such ticket") from None
+    return templates.TemplateResponse(
+        request,
+        "ticket.html",
+        {"agent": agent, "ticket": ticket, "statuses": STATUSES, "now": datetime.now(UTC), "csrf": csrf_token(request)},
+    )
+
+
+def _act_and_return(request: Request, reference: str, csrf: str, action) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    check_csrf(request, csrf)
+    try:
+        action(agent)
+    except TicketNotFound:
+        raise HTTPException(404, "No such ticket") from None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/console/tickets/{reference}", status_code=303)
+
+
+@router.post("/tickets/{reference}/reply")
+def reply(
+    request: Request, reference: str, body: Annotated[str, Form(max_length=5000)], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _act_and_return(request, reference, csrf, lambda a: request.app.state.desk.reply(a, reference, body))
+
+
+@router.post("/tickets/{reference}/note")
+def note(
+    request: Request, reference: str, body: Annotated[str, Form(max_length=5000)], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _act_and_return(request, reference, csrf, lambda a: request.app.state.desk.note(a, reference, body))
+
+
+@router.post("/tickets/{reference}/status")
+def set_status(
+    request: Request, reference: str, status: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _act_and_return(request, reference, csrf, lambda a: request.app.state.desk.set_status(a, reference, status))
