@@ -50,3 +50,7 @@ ACTION_TICKET_NOT_SOLVED = "action_ticket_not_solved"
 ACTION_RATE_TICKET = "action_rate_ticket"
 ACTION_SAVE_RATING_COMMENT = "action_save_rating_comment"
 ACTION_KEEP_TICKET_OPEN = "action_keep_ticket_open"
+
+# Live handoff
+ACTION_REQUEST_HUMAN = "action_request_human"
+ACTION_HANDOFF_TIMEOUT = "action_handoff_timeout"

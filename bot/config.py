@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     stale_close_days: float = 4
     scheduler_interval_seconds: float = 60
 
+    # Live handoff: nobody picks up within this time -> the bot says so and offers a ticket.
+    handoff_timeout_minutes: float = 5
+    # Expected wait per customer ahead in the queue, for "about N minutes".
+    handoff_minutes_per_customer: float = 4
+    # An agent counts as on duty for this long after the console last said so.
+    presence_minutes: float = 10
+
     # Getting news to the customer (the helpdesk's outbox worker).
     outbox_enabled: bool = True
     outbox_poll_seconds: float = 1.0

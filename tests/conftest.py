@@ -51,6 +51,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         action_port=free_port(),
         helpdesk_port=free_port(),
         rasa_token="test-token",
+        # Short enough for a test to see "nobody is free", long enough to pick a chat up first.
+        handoff_timeout_minutes=0.25,
         var_dir=var,
         tracker_db=var / "tracker.db",
     )

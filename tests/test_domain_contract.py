@@ -6,6 +6,7 @@ import re
 import yaml
 from rasa_sdk import Action
 
+import actions.handoff_actions
 import actions.kb_actions
 import actions.ticket_actions
 import actions.update_actions
@@ -19,7 +20,7 @@ def load(name: str) -> dict:
 
 def python_actions() -> dict[str, type]:
     found = {}
-    for module in (actions.kb_actions, actions.ticket_actions, actions.update_actions):
+    for module in (actions.kb_actions, actions.ticket_actions, actions.update_actions, actions.handoff_actions):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 found[cls().name()] = cls  # zero-argument constructors, as rasa-sdk requires

@@ -30,6 +30,34 @@ class RasaPusher:
             {"execute_side_effects": "true", "output_channel": channel},
         )
 
+    def append_events(self, conversation_id: str, channel: str, events: list[dict[str, Any]]) -> None:
+        """Append events (e.g. `resume`, then a bot message) and run their side effects in that channel."""
+        self._post(
+            f"/conversations/{conversation_id}/tracker/events",
+            events,
+            {"execute_side_effects": "true", "output_channel": channel},
+        )
+
+    def conversation_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The customer's and the bot's (or agent's) messages, in order; nothing else of the tracker."""
+        response = self._request("GET", f"/conversations/{conversation_id}/tracker", None, {"include_events": "ALL"})
+        found = []
+        for event in response.json().get("events") or []:
+            if event.get("event") not in ("user", "bot") or not (event.get("text") or "").strip():
+                continue
+            metadata = event.get("metadata") or {}
+            sender = "customer" if event["event"] == "user" else metadata.get("sender", "bot")
+            buttons = (event.get("data") or {}).get("buttons") or []
+            found.append(
+                {
+                    "sender": sender,
+                    "text": event["text"],
+                    "timestamp": event.get("timestamp"),
+                    "buttons": [{"title": b.get("title"), "payload": b.get("payload")} for b in buttons],
+                }
+            )
+        return found
+
     def trigger(self, conversation_id: str, channel: str, intent: str, entities: dict[str, Any]) -> None:
         """Run the bot's reaction to an intent (status updates, rating prompts) in that channel."""
         self._post(
@@ -46,10 +74,10 @@ class RasaPusher:
                 return datetime.fromtimestamp(event["timestamp"], UTC)
         return None
 
-    def _post(self, path: str, body: dict[str, Any], params: dict[str, str]) -> None:
+    def _post(self, path: str, body: Any, params: dict[str, str]) -> None:
         self._request("POST", path, body, params)
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None, params: dict[str, str]) -> httpx.Response:
+    def _request(self, method: str, path: str, body: Any, params: dict[str, str]) -> httpx.Response:
         try:
             response = httpx.request(
                 method,

@@ -139,6 +139,8 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(60))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # On duty for live chats until then; the console renews it while the agent is there.
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -181,3 +183,24 @@ class OutboxMessage(Base):
     delivered_via: Mapped[str | None] = mapped_column(String(10))  # chat or email
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+HANDOFF_STATES = ("waiting", "active", "returned", "timed_out")
+
+
+class Handoff(Base):
+    """A customer waiting for, or talking to, a person; the bot is paused meanwhile."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (CheckConstraint(f"state IN {HANDOFF_STATES}", name="ck_handoffs_state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10), default="waiting", index=True)
+    # What the customer last asked about, so the agent has context before picking up.
+    topic: Mapped[str] = mapped_column(Text, default="")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from bot.notify.rasa_push import PushFailed
 from bot.tickets.desk import Desk
 from bot.tickets.store import TicketNotFound, TicketView
 from bot.tickets.users import Agent, UserDirectory
@@ -206,3 +207,82 @@ def create_user(body: NewUser, _: Annotated[Agent, Depends(admin)], request: Req
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
     return UserOut(**agent.__dict__)
+
+
+# --- live handoff -------------------------------------------------------------------------
+
+
+class Presence(BaseModel):
+    available: bool
+
+
+class HandoffOut(BaseModel):
+    id: int
+    conversation_id: str
+    channel: str
+    state: str
+    topic: str
+    agent_id: int | None
+    requested_at: str
+    picked_up_at: str | None
+
+
+def _handoff(request: Request, handoff_id: int) -> Any:
+    handoff = request.app.state.handoffs.get(handoff_id)
+    if handoff is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such live chat")
+    return handoff
+
+
+def _live(action):
+    try:
+        return action()
+    except PushFailed as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the chat could not be reached: {exc}") from None
+
+
+@router.post("/presence", status_code=204)
+def presence(body: Presence, agent: AgentDep, request: Request) -> None:
+    """On duty for live chats (the console renews this while the agent is there)."""
+    request.app.state.handoffs.set_available(agent.id, body.available)
+
+
+@router.get("/handoffs", response_model=list[HandoffOut])
+def handoffs(_: AgentDep, request: Request) -> list[HandoffOut]:
+    return [HandoffOut(**h.to_dict()) for h in request.app.state.handoffs.waiting_and_active()]
+
+
+@router.get("/handoffs/{handoff_id}/messages")
+def handoff_messages(handoff_id: int, _: AgentDep, request: Request) -> list[dict[str, Any]]:
+    handoff = _handoff(request, handoff_id)
+    return _live(lambda: request.app.state.live.messages(handoff))
+
+
+@router.post("/handoffs/{handoff_id}/pickup", response_model=HandoffOut)
+def pick_up(handoff_id: int, agent: AgentDep, request: Request) -> HandoffOut:
+    _handoff(request, handoff_id)
+    if not request.app.state.handoffs.pick_up(handoff_id, agent.id):
+        raise HTTPException(status.HTTP_409_CONFLICT, "someone else picked this chat up, or it ended")
+    handoff = _handoff(request, handoff_id)
+    _live(lambda: request.app.state.live.join(handoff, agent.name))
+    return HandoffOut(**handoff.to_dict())
+
+
+@router.post("/handoffs/{handoff_id}/messages", status_code=201)
+def handoff_say(handoff_id: int, text: Text, agent: AgentDep, request: Request) -> dict[str, str]:
+    handoff = _handoff(request, handoff_id)
+    if handoff.state != "active" or handoff.agent_id != agent.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "pick this chat up first")
+    _live(lambda: request.app.state.live.send(handoff, agent.name, text.body))
+    return {"status": "sent"}
+
+
+@router.post("/handoffs/{handoff_id}/handback", response_model=HandoffOut)
+def hand_back(handoff_id: int, agent: AgentDep, request: Request) -> HandoffOut:
+    handoff = _handoff(request, handoff_id)
+    if handoff.agent_id != agent.id and not agent.is_admin:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this chat is someone else's")
+    if not request.app.state.handoffs.hand_back(handoff_id):
+        raise HTTPException(status.HTTP_409_CONFLICT, "this chat is not live")
+    _live(lambda: request.app.state.live.hand_back(handoff, agent.name))
+    return HandoffOut(**_handoff(request, handoff_id).to_dict())

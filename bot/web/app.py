@@ -1,4 +1,4 @@
-"""Helpdesk web service: the tickets API for agents and integrations, health, landing page."""
+"""Helpdesk web service: the tickets API for agents and integrations, health, the widget and its demo page."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.config import Settings, get_settings
+from bot.notify.live import LiveChat
 from bot.notify.outbox import OutboxWorker
+from bot.notify.rasa_push import RasaPusher
 from bot.tickets.desk import Desk
+from bot.tickets.handoff import HandoffDesk
 from bot.tickets.scheduler import Scheduler
 from bot.tickets.store import TicketStore
 from bot.tickets.users import UserDirectory
 from bot.web.api import router as api_router
 from bot.web.console import router as console_router
 from bot.web.feedback import router as feedback_router
+from bot.web.widget import router as widget_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 close_after=timedelta(days=settings.stale_close_days),
             )
             stops.append(scheduler.start_thread(settings.scheduler_interval_seconds))
+            stops.append(app.state.live.start_thread())
         yield
         for stop in stops:
             stop.set()
@@ -48,6 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.desk = Desk(store)
     app.state.users = UserDirectory(store.sessions)
+    app.state.handoffs = HandoffDesk(
+        store.sessions,
+        minutes_per_customer=settings.handoff_minutes_per_customer,
+        presence=timedelta(minutes=settings.presence_minutes),
+    )
+    app.state.live = LiveChat(
+        app.state.handoffs,
+        RasaPusher(settings.rasa_url, settings.rasa_token),
+        timeout=timedelta(minutes=settings.handoff_timeout_minutes),
+    )
     # The console's signed session cookie (itsdangerous); Lax keeps it off cross-site POSTs too.
     app.add_middleware(
         SessionMiddleware,
@@ -61,21 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(feedback_router)
     app.include_router(console_router)
+    # Also serves "/": the Kestrel Home demo page with the chat widget on it.
+    app.include_router(widget_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Kestrel Home support</title></head>
-<body>
-<h1>Kestrel Home support</h1>
-<p>The support bot is running. Talk to it over the REST channel at
-<code>{settings.rasa_url}/webhooks/rest/webhook</code> or in a terminal with <code>make shell</code>.
-The helpdesk API is described at <a href="/docs">/docs</a>.</p>
-</body></html>"""
 
     return app
 

@@ -162,3 +162,78 @@ def set_status(
     request: Request, reference: str, status: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
 ) -> Response:
     return _act_and_return(request, reference, csrf, lambda a: request.app.state.desk.set_status(a, reference, status))
+
+
+# --- live chats -----------------------------------------------------------------------------
+
+
+@router.get("/live", response_class=HTMLResponse)
+def live_queue(request: Request) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    handoffs = request.app.state.handoffs
+    return templates.TemplateResponse(
+        request,
+        "live.html",
+        {
+            "agent": agent,
+            "chats": handoffs.waiting_and_active(),
+            "on_duty": handoffs.agents_on_duty(),
+            "csrf": csrf_token(request),
+        },
+    )
+
+
+@router.post("/presence")
+def set_presence(request: Request, available: Annotated[str, Form()], csrf: Annotated[str, Form()] = "") -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    check_csrf(request, csrf)
+    request.app.state.handoffs.set_available(agent.id, available == "yes")
+    request.session["available"] = available == "yes"
+    return RedirectResponse("/console/live", status_code=303)
+
+
+@router.get("/live/{handoff_id}", response_class=HTMLResponse)
+def live_chat(request: Request, handoff_id: int) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    handoff = request.app.state.handoffs.get(handoff_id)
+    if handoff is None:
+        raise HTTPException(404, "No such live chat")
+    return templates.TemplateResponse(
+        request, "live_chat.html", {"agent": agent, "chat": handoff, "csrf": csrf_token(request)}
+    )
+
+
+def _live_action(request: Request, handoff_id: int, csrf: str, action) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    check_csrf(request, csrf)
+    from bot.web import api  # the same checks as the JSON API
+
+    action(agent, api)
+    return RedirectResponse(f"/console/live/{handoff_id}", status_code=303)
+
+
+@router.post("/live/{handoff_id}/pickup")
+def live_pick_up(request: Request, handoff_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+    return _live_action(request, handoff_id, csrf, lambda a, api: api.pick_up(handoff_id, a, request))
+
+
+@router.post("/live/{handoff_id}/say")
+def live_say(
+    request: Request, handoff_id: int, body: Annotated[str, Form(max_length=5000)], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _live_action(
+        request, handoff_id, csrf, lambda a, api: api.handoff_say(handoff_id, api.Text(body=body), a, request)
+    )
+
+
+@router.post("/live/{handoff_id}/handback")
+def live_hand_back(request: Request, handoff_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+    return _live_action(request, handoff_id, csrf, lambda a, api: api.hand_back(handoff_id, a, request))

@@ -35,6 +35,40 @@ const Console = {
     }, intervalMs);
   },
 
+  followLiveChat(intervalMs) {
+    const list = document.getElementById("live");
+    if (!list) return;
+    const draw = async () => {
+      try {
+        const messages = await Console.fetchJSON(`/api/handoffs/${list.dataset.handoff}/messages`);
+        list.replaceChildren(...messages.map((m) => {
+          const item = document.createElement("li");
+          item.className = m.sender;
+          const who = document.createElement("b");
+          who.textContent = m.sender;
+          const text = document.createElement("p");
+          text.textContent = m.text;
+          item.append(who, text);
+          return item;
+        }));
+      } catch (error) {
+        console.warn("could not refresh the live chat", error);
+      }
+    };
+    draw();
+    setInterval(draw, intervalMs);
+  },
+
+  keepOnDuty(intervalMs) {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    setInterval(() => fetch("/api/presence", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+      body: JSON.stringify({ available: true }),
+    }), intervalMs);
+  },
+
   refreshQueue(intervalMs) {
     // The queue page is server-rendered; reloading it keeps SLA countdowns and new tickets current.
     setInterval(() => {
