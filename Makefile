@@ -11,13 +11,17 @@ RASA := .venv-rasa/bin/rasa
 PIP_FILTER := 2>&1 | { grep -v '^WARNING: Location' || true; }; test $${PIPESTATUS[0]} -eq 0
 KB_SOURCES := $(shell find data/kb -type f 2>/dev/null)
 RASA_DATA := config.yml domain.yml $(wildcard data/*.yml)
+WIDGET_SOURCES := $(shell find widget/src -type f 2>/dev/null) widget/build.mjs widget/package.json
+WIDGET_BUNDLE := bot/web/static/widget/kestrel-widget.js
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+CHROMIUM := /usr/bin/chromium
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json models/kestrel.tar.gz ## install both environments, build the KB index, train the model (only what is missing or stale)
+setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json models/kestrel.tar.gz $(WIDGET_BUNDLE) ## install both environments, build the KB index, the chat widget, train the model (only what is missing or stale)
 
 run: setup ## set up what is missing, then start Rasa, the action server and the helpdesk (Ctrl-C stops all)
 	@$(APP) -m bot run
@@ -25,12 +29,12 @@ run: setup ## set up what is missing, then start Rasa, the action server and the
 shell: setup ## chat with the bot in this terminal
 	@$(APP) -m bot chat
 
-test: setup ## run the whole test suite
+test: setup $(CHROMIUM) ## run the whole test suite (browser tests included)
 	$(APP) -m pytest
 
 lint: .venv/.installed ## ruff and mypy
-	.venv/bin/ruff check bot actions tests
-	.venv/bin/ruff format --check bot actions tests
+	.venv/bin/ruff check bot actions channels tests
+	.venv/bin/ruff format --check bot actions channels tests
 	.venv/bin/mypy bot
 
 eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
@@ -40,6 +44,8 @@ eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
 
 bench: setup ## speed figures: latency through the REST channel, start-up time and memory
 	$(APP) -m bot bench --out docs/figures/bench.json
+
+widget: $(WIDGET_BUNDLE) ## build the chat widget (npm ci, then esbuild into bot/web/static/widget/)
 
 index: kb_index/meta.json ## build or update the KB index from data/kb
 
@@ -65,7 +71,17 @@ models/kestrel.tar.gz: $(RASA_DATA) .venv-rasa/.installed
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name kestrel
 	touch $@
 
+widget/node_modules/.package-lock.json: widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+
+$(WIDGET_BUNDLE): $(WIDGET_SOURCES) widget/node_modules/.package-lock.json
+	cd widget && npm run -s build
+
+$(CHROMIUM):
+	@test "$$(id -u)" -eq 0 || { echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
+	apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log
 
-.PHONY: help setup run shell test lint eval bench index train clean
+.PHONY: help setup run shell test lint eval bench widget index train clean

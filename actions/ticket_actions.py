@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import constants as c
 from actions.kb_actions import knowledge_base
 from bot.config import get_settings
+from bot.identity import verified_email
 from bot.privacy import mask_personal_data
 from bot.tickets import chat
 from bot.tickets.routing import Router
@@ -40,6 +41,11 @@ def ticket_store() -> TicketStore:
 @lru_cache(maxsize=1)
 def router() -> Router:
     return Router.from_file(get_settings().routing_rules_path, knowledge_base().embedder)
+
+
+def verified_customer(tracker: Tracker) -> str | None:
+    """The email the shop's server vouched for in this conversation (bot/identity.py), if any."""
+    return verified_email(tracker.events, get_settings().widget_identity_secret)
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -80,6 +86,13 @@ def reset_form_slots() -> list[dict[str, Any]]:
 class ValidateTicketForm(FormValidationAction):
     def name(self) -> str:
         return c.ACTION_VALIDATE_TICKET_FORM
+
+    def extract_ticket_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        # A verified customer is not asked for the email their shop account already has.
+        if tracker.get_slot(c.SLOT_TICKET_EMAIL):
+            return {}
+        email = verified_customer(tracker)
+        return {c.SLOT_TICKET_EMAIL: email} if email else {}
 
     def validate_ticket_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -268,7 +281,8 @@ class ActionCreateTicket(Action):
 
 
 class ActionTicketStatus(Action):
-    """ "Status of SUP-000123?" and "my tickets": only tickets opened in this conversation."""
+    """ "Status of SUP-000123?" and "my tickets": tickets opened in this conversation, and all of
+    a verified customer's tickets (an email typed into the chat proves nothing)."""
 
     def name(self) -> str:
         return c.ACTION_TICKET_STATUS
@@ -277,14 +291,16 @@ class ActionTicketStatus(Action):
         store, now = ticket_store(), datetime.now(UTC)
         reference = chat.find_ticket_ref(latest_text(tracker)) or self._entity_ref(tracker)
         if reference:
-            ticket = store.visible_in_conversation(reference, tracker.sender_id)
+            ticket = store.visible_in_conversation(
+                reference, tracker.sender_id, verified_email=verified_customer(tracker)
+            )
             dispatcher.utter_message(text=chat.status_line(ticket, now) if ticket else chat.NOT_FOUND)
             return []
-        tickets = store.for_conversation(tracker.sender_id)
+        customer = verified_customer(tracker)
+        tickets = store.for_conversation(tracker.sender_id, verified_email=customer)
         if not tickets:
-            dispatcher.utter_message(
-                text="You have no tickets from this conversation. Say **open a ticket** if you need one."
-            )
+            where = f"for {customer}" if customer else "from this conversation"
+            dispatcher.utter_message(text=f"You have no tickets {where}. Say **open a ticket** if you need one.")
             return []
         dispatcher.utter_message(text="\n\n".join(chat.status_line(t, now) for t in tickets[:5]))
         return []

@@ -16,10 +16,17 @@ DEFAULT_RASA_TOKEN = "dev-rasa-token"
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 
 
-class Settings(BaseSettings):
-    """Everything configurable. Environment variables use the `SUPPORT_` prefix."""
+def _platform(name: str, default: str | None = None):
+    """A field read from a platform's usual variable name (e.g. TELEGRAM_TOKEN), or SUPPORT_<NAME>."""
+    return Field(default=default, validation_alias=AliasChoices(name, f"SUPPORT_{name}"))
 
-    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="ignore")
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment variables use the `SUPPORT_` prefix, except where a
+    usual name exists (DATABASE_URL, TELEGRAM_*, SLACK_*); see `environment_name`."""
+
+    # populate_by_name: fields with an alias (DATABASE_URL, TELEGRAM_TOKEN) can be given by name in code and tests.
+    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "production"] = "development"
 
@@ -86,6 +93,23 @@ class Settings(BaseSettings):
     public_helpdesk_url: str = "http://127.0.0.1:8000"
     # Signs rating links and console sessions. The development default is refused in production.
     secret_key: str = DEFAULT_SECRET_KEY
+    # Shared with the shop's own server, which signs its signed-in customers' emails for the
+    # widget (bot/identity.py). Empty: nobody is verified, everyone can still chat.
+    widget_identity_secret: str = ""
+
+    # Telegram and Slack (Rasa's connectors, see credentials.yml). A channel is on when its
+    # token is set; the platforms' usual variable names work, as do SUPPORT_-prefixed ones.
+    telegram_token: str | None = _platform("TELEGRAM_TOKEN")
+    telegram_bot_name: str | None = _platform("TELEGRAM_BOT_NAME")  # the bot's username, without "@"
+    # The public https URL Telegram posts to: https://<host>/webhooks/telegram/webhook
+    telegram_webhook_url: str | None = _platform("TELEGRAM_WEBHOOK_URL")
+    # Telegram echoes it in a header on every webhook call; requests without it are refused.
+    telegram_secret_token: str | None = _platform("TELEGRAM_SECRET_TOKEN")
+    telegram_api_url: str = _platform("TELEGRAM_API_URL", "https://api.telegram.org")
+    slack_bot_token: str | None = _platform("SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = _platform("SLACK_SIGNING_SECRET")
+    slack_channel: str | None = _platform("SLACK_CHANNEL")  # unset: reply where the customer wrote
+    slack_api_url: str = _platform("SLACK_API_URL", "https://slack.com/api/")
 
     def as_environment(self) -> dict[str, str]:
         """These settings as environment variables, so child processes see exactly the same."""
@@ -93,9 +117,23 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if value is None:
                 continue
-            key = "DATABASE_URL" if name == "database_url" else f"SUPPORT_{name.upper()}"
+            key = self.environment_name(name)
             env[key] = json.dumps(value) if isinstance(value, dict | list | bool) else str(value)
         return env
+
+    @classmethod
+    def environment_name(cls, field: str) -> str:
+        """The variable a field is read from: its alias (DATABASE_URL, TELEGRAM_TOKEN) or SUPPORT_<NAME>."""
+        alias = cls.model_fields[field].validation_alias
+        return alias.choices[0] if isinstance(alias, AliasChoices) else f"SUPPORT_{field.upper()}"  # type: ignore[return-value]
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
 
     @property
     def tickets_database_url(self) -> str:
@@ -106,7 +144,19 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.rasa_port}"
 
     def check(self) -> None:
-        """Refuse development secrets outside development."""
+        """Refuse development secrets outside development, and half-configured chat channels."""
+        # A channel's token turns it on; without the rest Rasa would not start, or (Telegram's
+        # secret, Slack's signing secret) would accept forged webhook calls.
+        for token, needed in (
+            ("telegram_token", ("telegram_bot_name", "telegram_webhook_url", "telegram_secret_token")),
+            ("slack_bot_token", ("slack_signing_secret",)),
+        ):
+            missing = [self.environment_name(name) for name in needed if not getattr(self, name)]
+            if getattr(self, token) and missing:
+                raise ValueError(
+                    f"{self.environment_name(token)} is set but not {', '.join(missing)}; "
+                    f"set {'it' if len(missing) == 1 else 'them'} too, or unset {self.environment_name(token)}"
+                )
         if self.environment != "development" and self.secret_key == DEFAULT_SECRET_KEY:
             raise ValueError("SUPPORT_SECRET_KEY is still the development default; set a long random secret")
         if self.environment != "development" and self.rasa_token == DEFAULT_RASA_TOKEN:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 from bot.config import PROJECT_ROOT, Settings
 
-__all__ = ["Service", "Stack", "rasa_environment", "run_stack", "start_stack", "warm_up_actions"]
+__all__ = ["Service", "Stack", "rasa_environment", "run_stack", "start_stack", "warm_up_actions", "write_credentials"]
 
 READY_TIMEOUT_S = 240.0
 
@@ -110,7 +111,45 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore",
+        **channel_environment(settings),
     }
+
+
+# credentials.yml sections that only make sense when the platform is configured.
+OPTIONAL_CHANNELS = {
+    "channels.telegram.TelegramInput": "telegram_enabled",
+    "channels.slack.SlackInput": "slack_enabled",
+}
+CHANNEL_FIELDS = ("telegram_", "slack_")
+
+
+def channel_environment(settings: Settings) -> dict[str, str]:
+    """TELEGRAM_* and SLACK_* for credentials.yml's ${VAR}s; unset ones empty, so Rasa can expand them."""
+    return {
+        Settings.environment_name(name): "" if value is None else str(value)
+        for name, value in settings.model_dump().items()
+        if name.startswith(CHANNEL_FIELDS)
+    }
+
+
+def write_credentials(settings: Settings) -> Path:
+    """credentials.yml as this Rasa server should read it: Telegram and Slack only where configured.
+
+    The ${VAR} references stay as they are, so no secret is written to disk.
+    """
+    channels = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text())
+    wanted = {
+        name: options
+        for name, options in channels.items()
+        if name not in OPTIONAL_CHANNELS or getattr(settings, OPTIONAL_CHANNELS[name])
+    }
+    path = settings.var_dir / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by bot/launcher.py from credentials.yml at each start; edit that file instead.\n"
+        + yaml.safe_dump(wanted, sort_keys=False, default_flow_style=False)
+    )
+    return path
 
 
 def services(settings: Settings) -> list[Service]:
@@ -144,7 +183,7 @@ def services(settings: Settings) -> list[Service]:
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
-                "credentials.yml",
+                str(write_credentials(settings)),
                 "--model",
                 str(settings.models_dir),
             ],  # fmt: skip

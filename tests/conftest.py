@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT, Settings
+from tests.channels.platform_apis import PlatformApis
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -44,17 +45,61 @@ def rasa_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def stack_kb_index(project_artifacts: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo KB plus one article carrying HTML, to prove every page renders it as text.
+
+    Built from a copy of the real index, so only the extra article is embedded.
+    """
+    import shutil
+
+    from bot.kb.embedding import SentenceTransformerEmbedder
+    from bot.kb.index import build_index
+
+    root = tmp_path_factory.mktemp("kb")
+    source, index = root / "source", root / "index"
+    shutil.copytree(Settings().kb_source_dir, source)
+    shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "kb_extra", source, dirs_exist_ok=True)
+    shutil.copytree(Settings().kb_index_dir, index)
+    report = build_index(source, index, SentenceTransformerEmbedder(), pipeline=Settings().spacy_pipeline)
+    assert not report.problems, report.problems
+    return index
+
+
+@pytest.fixture(scope="session")
+def platform_apis() -> Iterator[PlatformApis]:
+    """Stand-ins for Telegram's Bot API and Slack's Web API on loopback, recording what the bot sends."""
+    apis = PlatformApis(telegram_bot_username="kestrel_test_bot").start()
+    try:
+        yield apis
+    finally:
+        apis.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_settings(
+    tmp_path_factory: pytest.TempPathFactory, stack_kb_index: Path, platform_apis: PlatformApis
+) -> Settings:
     var = tmp_path_factory.mktemp("var")
     return Settings(
+        kb_index_dir=stack_kb_index,
         rasa_port=free_port(),
         action_port=free_port(),
         helpdesk_port=free_port(),
         rasa_token="test-token",
+        widget_identity_secret="test-identity-secret",
         # Short enough for a test to see "nobody is free", long enough to pick a chat up first.
         handoff_timeout_minutes=0.25,
         var_dir=var,
         tracker_db=var / "tracker.db",
+        # Telegram and Slack on, talking to the loopback stand-ins (tests/channels/).
+        telegram_token="7000000001:AAtest-token-for-the-stand-in",
+        telegram_bot_name=platform_apis.telegram_bot_username,
+        telegram_webhook_url="https://support.kestrelhome.example/webhooks/telegram/webhook",
+        telegram_secret_token="test-telegram-secret",
+        telegram_api_url=platform_apis.telegram_url,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret="test-slack-signing-secret",
+        slack_api_url=platform_apis.slack_url,
     )
 
 

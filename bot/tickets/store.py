@@ -271,15 +271,26 @@ class TicketStore:
         except TicketNotFound:
             return None
 
-    def visible_in_conversation(self, reference: str, conversation_id: str) -> TicketView | None:
-        """The ticket if this conversation opened it; None otherwise, whether it exists or not."""
+    def visible_in_conversation(
+        self, reference: str, conversation_id: str, *, verified_email: str | None = None
+    ) -> TicketView | None:
+        """The ticket if this conversation opened it, or it is a verified customer's own;
+        None otherwise, whether it exists or not."""
         ticket = self.find(reference)
-        if ticket is None or ticket.conversation_id != conversation_id:
+        if ticket is None:
             return None
-        return ticket
+        if ticket.conversation_id == conversation_id:
+            return ticket
+        if verified_email and ticket.customer_email == verified_email.strip().lower():
+            return ticket
+        return None
 
-    def for_conversation(self, conversation_id: str) -> list[TicketView]:
-        return self._list(select(Ticket).where(Ticket.conversation_id == conversation_id))
+    def for_conversation(self, conversation_id: str, *, verified_email: str | None = None) -> list[TicketView]:
+        """Tickets opened in this conversation; with a verified email, all of that customer's too."""
+        who = Ticket.conversation_id == conversation_id
+        if verified_email:
+            who = who | (Ticket.customer_email == verified_email.strip().lower())
+        return self._list(select(Ticket).where(who))
 
     def open_for_customer(self, *, email: str | None, conversation_id: str) -> list[TicketView]:
         """Open tickets of this conversation or this email address, newest first."""

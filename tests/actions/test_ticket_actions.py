@@ -256,3 +256,50 @@ def test_more_information_can_be_added_from_the_chat(store: TicketStore) -> None
     saved = store.get(ticket.reference)
     assert "firmware update" in saved.transcript[-1]["text"] and CARD not in saved.transcript[-1]["text"]
     assert saved.events[-1]["kind"] == "customer_message"
+
+
+IDENTITY_SECRET = "shop-and-helpdesk-secret"
+
+
+def signed_user(text: str, email: str, signature: str, intent: str = "my_tickets") -> dict[str, Any]:
+    return {**user(text, intent), "metadata": {"identity": {"email": email, "signature": signature}}}
+
+
+def test_a_verified_customer_sees_their_tickets_from_other_conversations(
+    store: TicketStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import get_settings
+    from bot.identity import sign_identity
+
+    monkeypatch.setenv("SUPPORT_WIDGET_IDENTITY_SECRET", IDENTITY_SECRET)
+    get_settings.cache_clear()
+    try:
+        run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip")], sender="on-the-phone", **filled()))
+        (ticket,) = store.list()
+        good = sign_identity(IDENTITY_SECRET, "Ada@Example.com")
+        mine, _ = run(ActionTicketStatus(), tracker([signed_user("my tickets", "ada@example.com", good)]))
+        assert ticket.reference in mine[0]["text"]
+        by_reference = f"status of {ticket.reference}"
+        found, _ = run(
+            ActionTicketStatus(), tracker([signed_user(by_reference, "ada@example.com", good, "check_ticket_status")])
+        )
+        assert "Status: new" in found[0]["text"]
+
+        # Typing someone's email, or signing it with another secret, shows nothing of theirs.
+        forged = sign_identity("guessed-secret", "ada@example.com")
+        for signature in (forged, good[:-1] + "0", ""):
+            theirs, _ = run(ActionTicketStatus(), tracker([signed_user("my tickets", "ada@example.com", signature)]))
+            assert theirs[0]["text"].startswith("You have no tickets from this conversation")
+        other_email, _ = run(ActionTicketStatus(), tracker([signed_user("my tickets", "eve@example.com", good)]))
+        assert ticket.reference not in other_email[0]["text"]
+
+        # A verified customer is not asked for the email in the ticket form.
+        form = ValidateTicketForm()
+        extracted = form.extract_ticket_email(
+            CollectingDispatcher(), tracker([signed_user("/open_ticket", "ada@example.com", good, "open_ticket")]), {}
+        )
+        assert extracted == {"ticket_email": "ada@example.com"}
+        unverified = tracker([signed_user("/open_ticket", "ada@example.com", forged, "open_ticket")])
+        assert form.extract_ticket_email(CollectingDispatcher(), unverified, {}) == {}
+    finally:
+        get_settings.cache_clear()

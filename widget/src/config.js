@@ -6,7 +6,8 @@ const HEX_COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;
 /**
  * @param {HTMLScriptElement} script the tag that loaded the widget
  * @returns {{server: string, helpdesk: string, stylesheet: string, title: string,
- *            color: string, greeting: string, lang: string}}
+ *            color: string, greeting: string, lang: string,
+ *            identity: {email: string, signature: string} | null}}
  */
 export function readConfig(script) {
   const data = script.dataset;
@@ -21,6 +22,10 @@ export function readConfig(script) {
     color: HEX_COLOR.test(data.color || "") ? data.color : DEFAULT_COLOR,
     greeting: data.greeting || "Hi! Ask me anything about your Kestrel Home devices, orders or account.",
     lang: data.lang || document.documentElement.lang || "en",
+    // A signed-in customer, vouched for by the shop's server (HMAC-SHA256 of the email with a
+    // secret the browser never sees); the bot checks the signature, the widget only passes it on.
+    identity:
+      data.userEmail && data.userSignature ? { email: data.userEmail, signature: data.userSignature } : null,
   };
 }
 

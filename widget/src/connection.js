@@ -10,11 +10,12 @@ const ACK_TIMEOUT_MS = 60000;
  * @param {object} options
  * @param {string} options.server Rasa's base URL
  * @param {string} options.sessionId the conversation id
+ * @param {{email: string, signature: string} | null} options.identity sent with every message
  * @param {() => void} options.onReady the room is joined: messages can be sent
  * @param {() => void} options.onOffline the link dropped; socket.io reconnects by itself
  * @param {(message: object) => void} options.onBotMessage one `bot_uttered` payload
  */
-export function openConnection({ server, sessionId, onReady, onOffline, onBotMessage }) {
+export function openConnection({ server, sessionId, identity, onReady, onOffline, onBotMessage }) {
   const socket = io(server, {
     path: "/socket.io",
     // WebSocket first (no CORS preflight, no sticky sessions); long-polling where proxies block it.
@@ -66,7 +67,7 @@ export function openConnection({ server, sessionId, onReady, onOffline, onBotMes
             session_id: sessionId,
             // Stored with the user event in Rasa's tracker: the history shows the button's
             // title, and a resend after a dropped link can be recognised as already delivered.
-            metadata: { client_message_id: item.id, display: item.text },
+            metadata: { client_message_id: item.id, display: item.text, ...(identity ? { identity } : {}) },
           },
           (error) => {
             socket.off("disconnect", onDrop);

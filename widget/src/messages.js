@@ -3,6 +3,11 @@
 // What the helpdesk pushes for an agent ("**Sam** from our Technical team replied on SUP-000042:").
 // Rasa's socketio channel drops message metadata, so live agent replies are known by this line.
 const AGENT_REPLY = /^\*\*([^*\n]{1,80})\*\* from our [^\n]{0,80}?team replied/;
+// The KB answer ends with its source ("Read the full article: [Title](https://...)"), which Rasa's
+// socketio channel sends as a message of its own (it splits texts at blank lines): drawn as a card.
+const ARTICLE_LINK = /(?:^|\n+)Read the full article: \[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)\s*$/;
+// The rating prompt's buttons ("/rate_ticket{...}") are drawn as five stars.
+const RATING_PAYLOAD = /^\/rate_ticket\b/;
 
 /**
  * @typedef {{sender: "customer"|"bot"|"agent", text: string, time: Date,
@@ -33,13 +38,23 @@ export function fromHistory(item) {
 function botMessage({ text, buttons, sender, agentName, time }) {
   const agentLine = AGENT_REPLY.exec(text || "");
   const isAgent = sender === "agent" || Boolean(agentLine);
+  const cleaned = cleanButtons(buttons);
   return {
     sender: isAgent ? "agent" : "bot",
     text: text || "",
     time: Number.isNaN(time.getTime()) ? new Date() : time,
-    buttons: cleanButtons(buttons),
+    buttons: cleaned,
     agentName: isAgent ? agentName || (agentLine && agentLine[1]) || "" : undefined,
+    // Only the bot's own answers carry article cards; an agent's words are shown as written.
+    article: isAgent ? null : articleOf(text || ""),
+    rating: cleaned.length > 0 && cleaned.every((b) => RATING_PAYLOAD.test(b.payload)),
   };
+}
+
+/** The source article of a KB answer, and the answer's text without the link line. */
+export function articleOf(text) {
+  const found = ARTICLE_LINK.exec(text);
+  return found ? { title: found[1], url: found[2], body: text.slice(0, found.index) } : null;
 }
 
 function cleanButtons(buttons) {

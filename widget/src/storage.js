@@ -32,9 +32,9 @@ const shared = safeStore("localStorage");
 // Per tab: two open tabs must never both send the same queued message.
 const perTab = safeStore("sessionStorage");
 
-/** A random 32-hex-digit id (what Rasa itself would pick), made once per server and browser. */
-export function conversationId(server) {
-  const key = "session:" + server;
+/** A random 32-hex-digit id (what Rasa itself would pick), made once per server, browser and customer. */
+export function conversationId(server, customer) {
+  const key = "session:" + server + (customer ? ":" + customer.trim().toLowerCase() : "");
   let id = shared.get(key);
   if (!/^[0-9a-f]{32}$/.test(id || "")) {
     // getRandomValues, not randomUUID: the latter needs a secure context, and shops run plain http too.

@@ -48,6 +48,15 @@ function timeHtml(time) {
   return `<time datetime="${escapeHtml(time.toISOString())}" title="${escapeHtml(time.toLocaleString())}">${escapeHtml(label)}</time>`;
 }
 
+// The KB answer's source, as a card that opens the article in a new tab.
+function articleCard(article) {
+  return (
+    `<a class="kw-article" href="${escapeHtml(article.url)}" target="_blank" rel="noopener noreferrer">` +
+    `<span class="kw-article-kind">Help centre article</span>` +
+    `<span class="kw-article-title">${escapeHtml(article.title)}</span></a>`
+  );
+}
+
 function senderLabel(message) {
   if (message.sender === "customer") return "You";
   if (message.sender === "agent") return message.agentName ? `${message.agentName}, support team` : "Support team";
@@ -127,25 +136,50 @@ export function createView({ config, onSend }) {
     node.className = `kw-msg kw-${message.sender}`;
     node.dataset.key = keyOf(message);
     if (message.id) node.dataset.id = message.id;
+    const article = message.article;
     node.innerHTML =
-      `<div class="kw-bubble">${renderMarkdown(message.text)}</div>` +
+      `<div class="kw-bubble${article ? " kw-has-article" : ""}">` +
+      `${renderMarkdown(article ? article.body : message.text)}${article ? articleCard(article) : ""}</div>` +
       `<div class="kw-meta"><span class="kw-who">${escapeHtml(senderLabel(message))}</span> ${timeHtml(message.time)}` +
       `<span class="kw-state"></span></div>`;
-    if (message.buttons.length) {
-      const group = document.createElement("div");
-      group.className = "kw-replies";
-      group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Suggested replies");
-      for (const button of message.buttons) {
-        const element = document.createElement("button");
-        element.type = "button";
-        element.textContent = button.title;
-        element.addEventListener("click", () => send(button.title, button.payload));
-        group.append(element);
-      }
-      node.append(group);
-    }
+    if (message.buttons.length) node.append(message.rating ? starsGroup(message.buttons) : repliesGroup(message.buttons));
     return node;
+  }
+
+  function repliesGroup(buttons) {
+    const group = document.createElement("div");
+    group.className = "kw-replies";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Suggested replies");
+    for (const button of buttons) {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = button.title;
+      element.addEventListener("click", () => send(button.title, button.payload));
+      group.append(element);
+    }
+    return group;
+  }
+
+  // Five stars, left to right; each names its score for screen readers and in the chat log.
+  function starsGroup(buttons) {
+    const group = document.createElement("div");
+    group.className = "kw-replies kw-stars";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Rate the help you got");
+    buttons.forEach((button, index) => {
+      const score = index + 1;
+      const label = `${score} out of ${buttons.length} stars`;
+      const element = document.createElement("button");
+      element.type = "button";
+      element.className = "kw-star";
+      element.textContent = "★";
+      element.setAttribute("aria-label", label);
+      element.title = label;
+      element.addEventListener("click", () => send(button.title, button.payload));
+      group.append(element);
+    });
+    return group;
   }
 
   // Quick replies answer the latest question only: once the customer has spoken, older ones go.

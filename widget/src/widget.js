@@ -24,7 +24,9 @@ function customerMessage(item) {
 
 /** Builds the widget into the page and connects it. */
 export function startWidget(config) {
-  const sessionId = conversationId(config.server);
+  // A signed-in customer gets a conversation of their own: another account signing in on the
+  // same browser must not continue (and read) theirs.
+  const sessionId = conversationId(config.server, config.identity?.email);
   // Other open tabs of the same conversation get the bot's answers from Rasa's room, but not
   // what the customer typed here: tell them.
   const tabs = "BroadcastChannel" in window ? new BroadcastChannel(`kestrel-widget:${sessionId}`) : null;
@@ -51,6 +53,7 @@ export function startWidget(config) {
   const connection = openConnection({
     server: config.server,
     sessionId,
+    identity: config.identity,
     onReady: () => {
       view.setStatus("online");
       sync();

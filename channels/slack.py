@@ -1,0 +1,97 @@
+"""Rasa's Slack connector with a configurable Web API URL and no duplicate replies to retries.
+
+Rasa 3.6's `SlackInput` already refuses requests whose `X-Slack-Signature` does not match
+the signing secret (Slack's v0 scheme, five-minute replay window); that stays as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from rasa.core.channels import slack as rasa_slack
+from rasa.core.channels.channel import UserMessage
+from sanic import response
+from sanic.request import Request
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+# Slack retries an event up to three times within about an hour; a few thousand ids cover that.
+SEEN_EVENTS_KEPT = 5000
+
+
+class SlackBot(rasa_slack.SlackBot):
+    """Rasa's Slack output channel, talking to the Web API at `api_url`."""
+
+    def __init__(
+        self,
+        token: str,
+        slack_channel: str | None = None,
+        thread_id: str | None = None,
+        proxy: str | None = None,
+        *,
+        api_url: str = DEFAULT_API_URL,
+    ) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        # slack_sdk joins method names to base_url, so it must end with a slash.
+        self.client = AsyncWebClient(token, proxy=proxy, base_url=api_url.rstrip("/") + "/")
+
+
+class SlackInput(rasa_slack.SlackInput):
+    """credentials.yml keys: Rasa's (slack_token, slack_signing_secret, slack_channel, ...)
+    and optionally api_url (default: Slack's)."""
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SlackInput:
+        channel = super().from_credentials(credentials)
+        assert isinstance(channel, SlackInput)
+        channel.api_url = (credentials or {}).get("api_url") or DEFAULT_API_URL
+        # An empty SLACK_CHANNEL means "reply where the customer wrote".
+        channel.slack_channel = channel.slack_channel or None
+        return channel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.api_url = DEFAULT_API_URL
+        self._seen_event_ids: OrderedDict[str, None] = OrderedDict()
+
+    def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> SlackBot:
+        return SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, api_url=self.api_url)
+
+    async def process_message(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        sender_id: str | None,
+        metadata: dict | None,
+    ) -> Any:
+        # Rasa skips retries only for the reason "http_timeout". Slack retries for other
+        # reasons too, and a retry of an event that did arrive would be answered twice; one
+        # that never arrived must still be answered. Slack's event_id tells them apart.
+        # (Kept per process: behind several Rasa servers, route a team's events to one.)
+        event_id = self._event_id(request)
+        if event_id is not None:
+            if event_id in self._seen_event_ids:
+                logger.info(
+                    "Slack retry #%s of %s ignored: already handled",
+                    request.headers.get(self.retry_num_header),
+                    event_id,
+                )
+                return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+            self._seen_event_ids[event_id] = None
+            while len(self._seen_event_ids) > SEEN_EVENTS_KEPT:
+                self._seen_event_ids.popitem(last=False)
+        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    @staticmethod
+    def _event_id(request: Request) -> str | None:
+        if request.headers.get("content-type") != "application/json":
+            return None  # interactive payloads (button clicks) carry no event_id
+        body = request.json
+        return body.get("event_id") if isinstance(body, dict) else None
