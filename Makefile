@@ -38,7 +38,7 @@ lint: .venv/.installed ## ruff and mypy
 	.venv/bin/mypy bot
 
 eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
-	$(APP) -m bot kb eval --json docs/figures/kb_eval.json
+	$(APP) -m bot kb eval --json docs/figures/kb_eval.json --plot docs/figures/kb_threshold_curve.png
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
 

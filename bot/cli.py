@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
     evaluate.set_defaults(handler=_kb_eval)
 
     calibrate = kb.add_parser("calibrate", help="pick the answer threshold on the dev split")
@@ -213,10 +214,51 @@ def _kb_eval(args: argparse.Namespace) -> int:
             f"{row.out_of_scope:>4} {row.false_answer_rate:12.3f}"
         )
         figures["decision"][split] = row.__dict__
+
+    # The whole trade-off: every threshold, the demo questions' test split and other people's
+    # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.
+    from bot.kb.evaluate import external_out_of_scope, threshold_curve
+
+    test = [q for q in questions if q.split == "test"]
+    out_of_scope = {"demo_oos": [q for q in test if not q.article_id], **external_out_of_scope(args.stackfaq.parent)}
+    thresholds = [round(0.30 + 0.01 * i, 2) for i in range(61)]
+    curve = threshold_curve(kb, [q for q in test if q.article_id], out_of_scope, thresholds)
+    figures["threshold_curve"] = curve
+    shipped = min(curve, key=lambda row: abs(row["threshold"] - kb.threshold))
+    sizes = ", ".join(f"{name} {len(qs)}" for name, qs in out_of_scope.items())
+    print(f"\nAt the shipped threshold, out-of-scope questions answered ({sizes}):")
+    print("  " + "   ".join(f"{name} {shipped[name + '_answered']:.3f}" for name in out_of_scope))
+    if args.plot:
+        _plot_threshold_curve(curve, list(out_of_scope), kb.threshold, args.plot)
+        print(f"plot: {args.plot}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
+
+
+def _plot_threshold_curve(curve: list[dict], oos_names: list[str], shipped: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen here
+    import matplotlib.pyplot as plt
+
+    thresholds = [row["threshold"] for row in curve]
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    axes.plot(thresholds, [row["correct_answer_rate"] for row in curve], label="answerable: right article", lw=2)
+    axes.plot(thresholds, [row["precision"] for row in curve], label="answerable: precision of answers", ls="--")
+    for name in oos_names:
+        axes.plot(thresholds, [row[f"{name}_answered"] for row in curve], label=f"{name}: answered")
+    axes.axvline(shipped, color="grey", ls=":", label=f"shipped threshold {shipped:.2f}")
+    axes.set_xlabel("answer threshold (fused score of the best article)")
+    axes.set_ylabel("share of questions")
+    axes.set_ylim(0, 1.02)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="center left")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def _kb_calibrate(args: argparse.Namespace) -> int:
