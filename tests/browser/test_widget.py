@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,6 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 HOSTILE = "<img src=x onerror=alert(1)>"
 AGENT_EMAIL = "widget.agent@kestrel.example"
 AGENT_PASSWORD = "correct horse battery staple"
+# The secret tests/conftest.py gives the stack (SUPPORT_WIDGET_IDENTITY_SECRET).
+IDENTITY_SECRET = "test-identity-secret"
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -239,7 +243,8 @@ SHOP_PAGE = """<!doctype html><html lang="en"><head><title>Shop account</title><
         data-user-email="{email}" data-user-signature="{signature}"></script></body></html>"""
 
 
-def open_shop_page(browser, settings: Settings, email: str, signature: str) -> Page:
+@contextmanager
+def shop_page(browser, settings: Settings, email: str, signature: str) -> Iterator[Page]:
     """A shop's own page on another origin, embedding the widget for a signed-in customer."""
     html = SHOP_PAGE.format(
         helpdesk=helpdesk_url(settings), rasa=settings.rasa_url, email=email, signature=signature
@@ -259,12 +264,16 @@ def open_shop_page(browser, settings: Settings, email: str, signature: str) -> P
     shop = ThreadingHTTPServer(("127.0.0.1", 0), ShopPage)
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     context = browser.new_context()
-    context.set_default_timeout(30_000)
-    context.on("close", lambda _context: shop.shutdown())
-    page = context.new_page()
-    page.goto(f"http://127.0.0.1:{shop.server_port}/account")
-    open_chat(page)
-    return page
+    try:
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{shop.server_port}/account")
+        open_chat(page)
+        yield page
+    finally:
+        context.close()
+        shop.shutdown()
+        shop.server_close()
 
 
 def test_a_verified_customer_sees_their_tickets_and_is_not_asked_for_the_email(
@@ -290,20 +299,18 @@ def test_a_verified_customer_sees_their_tickets_and_is_not_asked_for_the_email(
     finally:
         store.close()
 
-    signed = open_shop_page(
-        browser, running_stack, "vera@example.com", sign_identity("test-identity-secret", "vera@example.com")
-    )
-    say(signed, "show me my tickets")
-    log = signed.get_by_role("log")
-    expect(log).to_contain_text(earlier.reference)
-    say(signed, "I want to open a ticket")
-    # Straight to the problem (proposed from the chat, or asked): the email is known already.
-    expect(log).to_contain_text(re.compile("Is that right\\?|describe the problem"))
-    expect(log).not_to_contain_text("What's your email address")
-    signed.context.close()
+    with shop_page(
+        browser, running_stack, "vera@example.com", sign_identity(IDENTITY_SECRET, "vera@example.com")
+    ) as signed:
+        say(signed, "show me my tickets")
+        log = signed.get_by_role("log")
+        expect(log).to_contain_text(earlier.reference)
+        say(signed, "I want to open a ticket")
+        # Straight to the problem (proposed from the chat, or asked): the email is known already.
+        expect(log).to_contain_text(re.compile("Is that right\\?|describe the problem"))
+        expect(log).not_to_contain_text("What's your email address")
 
-    forged = open_shop_page(browser, running_stack, "vera@example.com", sign_identity("guessed", "vera@example.com"))
-    say(forged, "show me my tickets")
-    expect(forged.get_by_role("log")).to_contain_text("You have no tickets from this conversation")
-    expect(forged.get_by_role("log")).not_to_contain_text(earlier.reference)
-    forged.context.close()
+    with shop_page(browser, running_stack, "vera@example.com", sign_identity("guessed", "vera@example.com")) as forged:
+        say(forged, "show me my tickets")
+        expect(forged.get_by_role("log")).to_contain_text("You have no tickets from this conversation")
+        expect(forged.get_by_role("log")).not_to_contain_text(earlier.reference)
