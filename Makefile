@@ -45,6 +45,9 @@ eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
 bench: setup ## speed figures: latency through the REST channel, start-up time and memory
 	$(APP) -m bot bench --out docs/figures/bench.json
 
+screenshots: setup $(CHROMIUM) ## the widget's screenshots in docs/screenshots/ (desktop and phone), from the browser tests
+	KESTREL_SCREENSHOTS=docs/screenshots $(APP) -m pytest -q tests/browser -k "question_ticket or phone"
+
 widget: $(WIDGET_BUNDLE) ## build the chat widget (npm ci, then esbuild into bot/web/static/widget/)
 
 index: kb_index/meta.json ## build or update the KB index from data/kb
@@ -84,4 +87,4 @@ $(CHROMIUM):
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log
 
-.PHONY: help setup run shell test lint eval bench widget index train clean
+.PHONY: help setup run shell test lint eval bench screenshots widget index train clean

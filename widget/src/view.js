@@ -139,7 +139,7 @@ export function createView({ config, onSend }) {
     const article = message.article;
     node.innerHTML =
       `<div class="kw-bubble${article ? " kw-has-article" : ""}">` +
-      `${renderMarkdown(article ? article.body : message.text)}${article ? articleCard(article) : ""}</div>` +
+      `${article ? (article.body.trim() ? renderMarkdown(article.body) : "") + articleCard(article) : renderMarkdown(message.text)}</div>` +
       `<div class="kw-meta"><span class="kw-who">${escapeHtml(senderLabel(message))}</span> ${timeHtml(message.time)}` +
       `<span class="kw-state"></span></div>`;
     if (message.buttons.length) node.append(message.rating ? starsGroup(message.buttons) : repliesGroup(message.buttons));
