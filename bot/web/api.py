@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -227,6 +227,10 @@ class HandoffOut(BaseModel):
     picked_up_at: str | None
 
 
+# A database row id: anything outside a signed 64-bit integer is refused with 422, not a 500.
+HandoffId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 def _handoff(request: Request, handoff_id: int) -> Any:
     handoff = request.app.state.handoffs.get(handoff_id)
     if handoff is None:
@@ -253,13 +257,13 @@ def handoffs(_: AgentDep, request: Request) -> list[HandoffOut]:
 
 
 @router.get("/handoffs/{handoff_id}/messages")
-def handoff_messages(handoff_id: int, _: AgentDep, request: Request) -> list[dict[str, Any]]:
+def handoff_messages(handoff_id: HandoffId, _: AgentDep, request: Request) -> list[dict[str, Any]]:
     handoff = _handoff(request, handoff_id)
     return _live(lambda: request.app.state.live.messages(handoff))
 
 
 @router.post("/handoffs/{handoff_id}/pickup", response_model=HandoffOut)
-def pick_up(handoff_id: int, agent: AgentDep, request: Request) -> HandoffOut:
+def pick_up(handoff_id: HandoffId, agent: AgentDep, request: Request) -> HandoffOut:
     _handoff(request, handoff_id)
     if not request.app.state.handoffs.pick_up(handoff_id, agent.id):
         raise HTTPException(status.HTTP_409_CONFLICT, "someone else picked this chat up, or it ended")
@@ -269,7 +273,7 @@ def pick_up(handoff_id: int, agent: AgentDep, request: Request) -> HandoffOut:
 
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=201)
-def handoff_say(handoff_id: int, text: Text, agent: AgentDep, request: Request) -> dict[str, str]:
+def handoff_say(handoff_id: HandoffId, text: Text, agent: AgentDep, request: Request) -> dict[str, str]:
     handoff = _handoff(request, handoff_id)
     if handoff.state != "active" or handoff.agent_id != agent.id:
         raise HTTPException(status.HTTP_409_CONFLICT, "pick this chat up first")
@@ -278,7 +282,7 @@ def handoff_say(handoff_id: int, text: Text, agent: AgentDep, request: Request) 
 
 
 @router.post("/handoffs/{handoff_id}/handback", response_model=HandoffOut)
-def hand_back(handoff_id: int, agent: AgentDep, request: Request) -> HandoffOut:
+def hand_back(handoff_id: HandoffId, agent: AgentDep, request: Request) -> HandoffOut:
     handoff = _handoff(request, handoff_id)
     if handoff.agent_id != agent.id and not agent.is_admin:
         raise HTTPException(status.HTTP_409_CONFLICT, "this chat is someone else's")

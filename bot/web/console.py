@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -21,6 +22,8 @@ from bot.tickets.models import STATUSES
 from bot.tickets.store import TicketNotFound
 from bot.tickets.users import Agent
 
+# A database row id: anything outside a signed 64-bit integer is refused, not a server error.
+HandoffId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -197,7 +200,7 @@ def set_presence(request: Request, available: Annotated[str, Form()], csrf: Anno
 
 
 @router.get("/live/{handoff_id}", response_class=HTMLResponse)
-def live_chat(request: Request, handoff_id: int) -> Response:
+def live_chat(request: Request, handoff_id: HandoffId) -> Response:
     agent = signed_in(request)
     if agent is None:
         return _login_redirect()
@@ -209,7 +212,7 @@ def live_chat(request: Request, handoff_id: int) -> Response:
     )
 
 
-def _live_action(request: Request, handoff_id: int, csrf: str, action) -> Response:
+def _live_action(request: Request, handoff_id: HandoffId, csrf: str, action) -> Response:
     agent = signed_in(request)
     if agent is None:
         return _login_redirect()
@@ -221,13 +224,16 @@ def _live_action(request: Request, handoff_id: int, csrf: str, action) -> Respon
 
 
 @router.post("/live/{handoff_id}/pickup")
-def live_pick_up(request: Request, handoff_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+def live_pick_up(request: Request, handoff_id: HandoffId, csrf: Annotated[str, Form()] = "") -> Response:
     return _live_action(request, handoff_id, csrf, lambda a, api: api.pick_up(handoff_id, a, request))
 
 
 @router.post("/live/{handoff_id}/say")
 def live_say(
-    request: Request, handoff_id: int, body: Annotated[str, Form(max_length=5000)], csrf: Annotated[str, Form()] = ""
+    request: Request,
+    handoff_id: HandoffId,
+    body: Annotated[str, Form(max_length=5000)],
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     return _live_action(
         request, handoff_id, csrf, lambda a, api: api.handoff_say(handoff_id, api.Text(body=body), a, request)
@@ -235,5 +241,5 @@ def live_say(
 
 
 @router.post("/live/{handoff_id}/handback")
-def live_hand_back(request: Request, handoff_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+def live_hand_back(request: Request, handoff_id: HandoffId, csrf: Annotated[str, Form()] = "") -> Response:
     return _live_action(request, handoff_id, csrf, lambda a, api: api.hand_back(handoff_id, a, request))
