@@ -314,3 +314,23 @@ def test_a_verified_customer_sees_their_tickets_and_is_not_asked_for_the_email(
         say(forged, "show me my tickets")
         expect(forged.get_by_role("log")).to_contain_text("You have no tickets from this conversation")
         expect(forged.get_by_role("log")).not_to_contain_text(earlier.reference)
+
+
+def test_talk_to_a_person_and_the_same_chat_in_a_new_tab(page: Page, running_stack: Settings) -> None:
+    page.goto(helpdesk_url(running_stack) + "/")
+    open_chat(page)
+    page.get_by_role("button", name="Talk to a person").click()
+    log = page.get_by_role("log")
+    # Nobody is on duty in the test stack: straight to a ticket for the team, email first.
+    expect(log.locator(".kw-customer")).to_have_text(re.compile("Talk to a person"))
+    expect(log).to_contain_text("email address")
+
+    second = page.context.new_page()
+    second.goto(helpdesk_url(running_stack) + "/")
+    open_chat(second)
+    expect(second.get_by_role("log")).to_contain_text("email address")
+    say(second, "never mind")
+    # Both tabs are one conversation: the first tab sees the answer to what the second one said.
+    expect(log).to_contain_text("never mind")
+    expect(log.locator(".kw-bot").last).not_to_contain_text("email address")
+    second.close()
