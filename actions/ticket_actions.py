@@ -113,7 +113,8 @@ class ValidateTicketForm(FormValidationAction):
             return {c.SLOT_TICKET_SUMMARY: proposal}
         if text.startswith("/") or not chat.says_something(text):
             dispatcher.utter_message(
-                text="Could you tell me a bit more? A sentence about what happened and what you expected helps the team."
+                text="Could you tell me a bit more? "
+                "A sentence about what happened and what you expected helps the team."
             )
             return {c.SLOT_TICKET_SUMMARY: None}
         return {c.SLOT_TICKET_SUMMARY: text[: chat.MAX_SUMMARY_CHARS]}
@@ -156,7 +157,8 @@ class ActionAskTicketSummary(Action):
         proposal = proposed_summary(tracker)
         if proposal:
             dispatcher.utter_message(
-                text=f"Here's how I'd describe it to the team:\n\n> {proposal}\n\nIs that right? Tap **Yes**, or type a better description.",
+                text=f"Here's how I'd describe it to the team:\n\n> {proposal}\n\n"
+                "Is that right? Tap **Yes**, or type a better description.",
                 buttons=[{"title": "Yes", "payload": "/affirm"}],
             )
         else:
@@ -246,7 +248,8 @@ class ActionCreateTicket(Action):
         except TicketLimitReached:
             dispatcher.utter_message(
                 text="You've opened several tickets in the last hour, so I haven't opened another one. "
-                "Our team will get to the ones you have; you can add information to them by saying **add to my ticket**."
+                "Our team will get to the ones you have; "
+                "you can add information to them by saying **add to my ticket**."
             )
             return reset_form_slots()
         except SQLAlchemyError:

@@ -186,7 +186,7 @@ def services(settings: Settings) -> list[Service]:
                 str(write_credentials(settings)),
                 "--model",
                 str(settings.models_dir),
-            ],  # fmt: skip
+            ],
             f"{settings.rasa_url}/status?token={settings.rasa_token}",
             env=rasa_environment(settings),
         ),

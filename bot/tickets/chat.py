@@ -126,7 +126,8 @@ def mask_email_for_display(email: str) -> str:
 def created_message(ticket: TicketView, team_wait: str) -> str:
     return (
         f"I've opened ticket **{ticket.reference}** for you. Our {ticket.team} team will get back to you "
-        f"{team_wait}. I'll post updates right here, and we'll also email {mask_email_for_display(ticket.customer_email)}."
+        f"{team_wait}. I'll post updates right here, "
+        f"and we'll also email {mask_email_for_display(ticket.customer_email)}."
     )
 
 

@@ -64,7 +64,7 @@ def test_answer_from_kb_is_honest_when_it_does_not_know() -> None:
 
 
 def test_answer_from_kb_reads_a_follow_up_with_the_previous_topic() -> None:
-    first, _ = run(ActionAnswerFromKB(), tracker("how do i send back something i bought"))
+    run(ActionAnswerFromKB(), tracker("how do i send back something i bought"))
     messages, events = run(
         ActionAnswerFromKB(),
         tracker("and how long does that take?", kb_topic="how do i send back something i bought"),

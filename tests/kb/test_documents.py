@@ -70,7 +70,8 @@ def test_load_articles_reads_html(tmp_path: Path) -> None:
     (tmp_path / "gift.html").write_text(
         '<html><head><title>Gift wrapping</title><meta name="kb-id" content="gift-wrap">'
         '<meta name="kb-url" content="https://help.example/gift"><script>alert(1)</script></head>'
-        "<body><h1>Gift wrapping</h1><h2>Cost</h2><p>Wrapping costs <b>3 EUR</b>.</p><ul><li>Add a note.</li></ul></body></html>"
+        "<body><h1>Gift wrapping</h1><h2>Cost</h2><p>Wrapping costs <b>3 EUR</b>.</p>"
+        "<ul><li>Add a note.</li></ul></body></html>"
     )
     (article,), problems = load_articles(tmp_path)
     assert problems == []

@@ -91,7 +91,7 @@ def test_a_resolved_ticket_emails_signed_rating_links_that_work(desk_setup) -> N
 
 
 def test_a_failed_delivery_is_retried_with_backoff_then_marked_failed(desk_setup, tmp_path: Path) -> None:
-    settings, store, desk, agent, _inbox = desk_setup
+    _settings, store, desk, agent, _inbox = desk_setup
     broken = settings_for(tmp_path, smtp_port=9)  # no SMTP server there
     ticket, _ = store.create(new_ticket(channel="rest"))
     desk.reply(agent, ticket.reference, "Hello")
@@ -108,7 +108,7 @@ def test_a_failed_delivery_is_retried_with_backoff_then_marked_failed(desk_setup
     assert (row.state, row.attempts) == ("failed", 12)
 
 
-def test_two_workers_deliver_each_message_once_on_postgresql(postgres_url: str, smtp_server, tmp_path: Path) -> None:
+def test_two_workers_deliver_each_message_once_on_postgresql(postgres_url: str, smtp_server, tmp_path: Path) -> None:  # noqa: F811
     port, inbox = smtp_server
     inbox.messages.clear()
     settings = settings_for(tmp_path, port, database_url=postgres_url)
