@@ -42,8 +42,12 @@ eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
 
-bench: setup ## speed figures: latency through the REST channel, start-up time and memory
-	$(APP) -m bot bench --out docs/figures/bench.json
+bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
+	$(APP) -m bot bench conversations --out docs/figures/conversations.json
+	$(APP) -m bot bench kb-scale --out docs/figures/kb_scale.json
+	$(APP) -m bot bench embedding --out docs/figures/embedding.json
+	$(APP) -m bot bench tickets --out docs/figures/tickets.json
+	$(APP) -m bot bench plots --dir docs/figures
 
 screenshots: setup $(CHROMIUM) ## the widget's screenshots in docs/screenshots/ (desktop and phone), from the browser tests
 	KESTREL_SCREENSHOTS=docs/screenshots $(APP) -m pytest -q tests/browser -k "question_ticket or phone"

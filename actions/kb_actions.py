@@ -13,7 +13,7 @@ from actions import constants as c
 from bot.config import get_settings
 from bot.kb.followup import contextualize
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import KnowledgeBase
+from bot.kb.search import KnowledgeBase, limit_query_threads
 
 
 @lru_cache(maxsize=1)
@@ -22,6 +22,7 @@ def knowledge_base() -> KnowledgeBase:
     settings = get_settings()
     from bot.kb.embedding import SentenceTransformerEmbedder
 
+    limit_query_threads(settings.kb_query_threads)
     return KnowledgeBase.load(
         settings.kb_index_dir,
         threshold=settings.kb_answer_threshold,

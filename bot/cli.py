@@ -66,11 +66,58 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start Rasa, the action server and the helpdesk; Ctrl-C stops all")
     run.set_defaults(handler=_run)
 
-    bench = commands.add_parser("bench", help="measure latency through the REST channel, start-up and memory")
-    bench.add_argument("--requests", type=int, default=200, help="messages per kind and mode")
-    bench.add_argument("--concurrency", type=int, default=10, help="concurrent conversations")
-    bench.add_argument("--out", type=Path, help="also write the figures to this JSON file")
-    bench.set_defaults(handler=_bench)
+    bench = commands.add_parser("bench", help="speed and scale figures (make bench)").add_subparsers(title="bench")
+    figures = PROJECT_ROOT / "docs" / "figures"
+    conversations = bench.add_parser("conversations", help="simulated customers over REST and socket.io")
+    conversations.add_argument("--duration", type=float, default=60, help="seconds per open-loop run")
+    conversations.add_argument("--closed-duration", type=float, default=30, help="seconds per closed-loop run")
+    conversations.add_argument("--levels", type=_ints, default=(1, 10, 50), help="customers, e.g. 1,10,50")
+    conversations.add_argument("--closed-customers", type=int, default=10)
+    conversations.add_argument("--think", type=float, default=2.0, help="seconds between a customer's messages")
+    conversations.add_argument("--channels", type=lambda v: tuple(v.split(",")), default=("rest", "socketio"))
+    conversations.add_argument("--out", type=Path, default=figures / "conversations.json")
+    conversations.set_defaults(handler=_bench_conversations)
+
+    kb_scale = bench.add_parser("kb-scale", help="synthetic 10k-1M chunk indexes: build, latency, recall")
+    kb_scale.add_argument("--sizes", type=_ints, default=(10_000, 100_000, 1_000_000))
+    kb_scale.add_argument("--queries", type=int, default=500)
+    kb_scale.add_argument(
+        "--compare-at", type=int, default=1_000_000, help="also build the other approximate kind here"
+    )
+    kb_scale.add_argument("--out", type=Path, default=figures / "kb_scale.json")
+    kb_scale.set_defaults(handler=_bench_kb_scale)
+
+    embedding = bench.add_parser("embedding", help="embedding sentences/s, float32 vs int8, StackFAQ quality")
+    embedding.add_argument("--sentences", type=int, default=2000)
+    embedding.add_argument("--stackfaq", type=Path, default=DATASETS / "stackfaq")
+    embedding.add_argument("--no-quality", dest="quality", action="store_false", help="skip the StackFAQ check")
+    embedding.add_argument("--out", type=Path, default=figures / "embedding.json")
+    embedding.set_defaults(handler=_bench_embedding)
+
+    tickets_bench = bench.add_parser("tickets", help="tickets/s: store, API, chat; SQLite and PostgreSQL")
+    tickets_bench.add_argument("--creates", type=int, default=500)
+    tickets_bench.add_argument("--replies", type=int, default=500)
+    tickets_bench.add_argument("--chat-customers", type=int, default=10, help="0 skips the chat (no stack)")
+    tickets_bench.add_argument("--chat-duration", type=float, default=30)
+    tickets_bench.add_argument("--databases", type=lambda v: tuple(v.split(",")), default=("sqlite", "postgresql"))
+    tickets_bench.add_argument("--out", type=Path, default=figures / "tickets.json")
+    tickets_bench.set_defaults(handler=_bench_tickets)
+
+    plots = bench.add_parser("plots", help="PNG figures from the JSON files in --dir")
+    plots.add_argument("--dir", type=Path, default=figures)
+    plots.set_defaults(handler=_bench_plots)
+
+    nlu_bench = commands.add_parser("nlu-bench", help="train and test the NLU on CLINC150 or HINT3 (make eval-nlu)")
+    nlu_bench.add_argument("dataset", choices=["clinc150", "hint3"])
+    nlu_bench.add_argument("--out", type=Path, required=True, help="JSON figures; a PNG plot beside it")
+    nlu_bench.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml", help="Rasa pipeline")
+    nlu_bench.add_argument("--classifier", choices=["rasa", "minilm-lr"], default="rasa")
+    nlu_bench.add_argument("--oos-class", action="store_true", help="CLINC150: train oos_train as an intent")
+    nlu_bench.add_argument("--epochs", type=int, help="override DIETClassifier's epochs (a time-limited run)")
+    nlu_bench.add_argument("--label", help="the variant's name in the figures")
+    nlu_bench.add_argument("--work", type=Path, help="keep the converted data and models here")
+    nlu_bench.add_argument("--data", type=Path, help="dataset location (default: ../shared/datasets)")
+    nlu_bench.set_defaults(handler=_nlu_bench)
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (starts it if needed)")
     chat.set_defaults(handler=_chat)
@@ -281,13 +328,76 @@ def _run(args: argparse.Namespace) -> int:
     return run_stack(get_settings())
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from bot.bench import bench_settings, print_report, run_bench
+def _ints(value: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in value.split(","))
 
-    figures = run_bench(
-        bench_settings(get_settings()), requests=args.requests, concurrency=args.concurrency, out=args.out
+
+def _bench_conversations(args: argparse.Namespace) -> int:
+    from bot.bench.common import bench_settings
+    from bot.bench.conversations import run_conversations
+
+    run_conversations(
+        bench_settings(get_settings()),
+        duration_s=args.duration,
+        closed_duration_s=args.closed_duration,
+        levels=args.levels,
+        closed_customers=args.closed_customers,
+        think_s=args.think,
+        channels=args.channels,
+        out=args.out,
     )
-    print_report(figures)
+    return 0
+
+
+def _bench_kb_scale(args: argparse.Namespace) -> int:
+    from bot.bench.kb_scale import run_kb_scale
+
+    run_kb_scale(args.sizes, queries=args.queries, compare_at=args.compare_at or None, out=args.out)
+    return 0
+
+
+def _bench_embedding(args: argparse.Namespace) -> int:
+    from bot.bench.embedding_speed import run_embedding_speed
+
+    run_embedding_speed(sentences=args.sentences, quality=args.quality, dataset_dir=args.stackfaq, out=args.out)
+    return 0
+
+
+def _bench_tickets(args: argparse.Namespace) -> int:
+    from bot.bench.tickets import run_tickets
+
+    run_tickets(
+        get_settings(),
+        creates=args.creates,
+        replies=args.replies,
+        chat_customers=args.chat_customers,
+        chat_duration_s=args.chat_duration,
+        databases=args.databases,
+        out=args.out,
+    )
+    return 0
+
+
+def _bench_plots(args: argparse.Namespace) -> int:
+    from bot.bench.plots import make_plots
+
+    for path in make_plots(args.dir):
+        print(path)
+    return 0
+
+
+def _nlu_bench(args: argparse.Namespace) -> int:
+    from bot import nlu_benchmark
+
+    common = {"out": args.out, "config": args.config, "classifier": args.classifier, "work": args.work}
+    common |= {"label": args.label, "epochs": args.epochs}
+    if args.dataset == "clinc150":
+        data = args.data or DATASETS / "clinc150" / "data_full.json"
+        result = nlu_benchmark.run_clinc150(data, oos_class=args.oos_class, **common)
+        print(nlu_benchmark.clinc150_summary(result))
+    else:
+        result = nlu_benchmark.run_hint3(args.data or DATASETS / "hint3", **common)
+        print(nlu_benchmark.hint3_summary(result))
     return 0
 
 

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     spacy_pipeline: str = "blank:en"
     # Calibrated on the dev split of eval/kb_questions.jsonl (`python -m bot kb calibrate`).
     kb_answer_threshold: float = 0.60
+    # Threads torch and FAISS use to answer chat questions in the action server (0 = their default,
+    # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
+    # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").
+    kb_query_threads: int = 1
 
     # Processes and ports
     host: str = "127.0.0.1"

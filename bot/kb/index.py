@@ -3,7 +3,7 @@
 Files in the index folder:
   meta.json      model name, chunker settings, articles (with content hashes) and chunks
   vectors.npy    one L2-normalised float32 row per chunk (reused by incremental rebuilds)
-  index.faiss    the FAISS index over those rows (exact below HNSW_MIN_CHUNKS, HNSW above)
+  index.faiss    the FAISS index over those rows (its type chosen by size: `index_kind`)
 
 A rebuild re-embeds only articles whose content hash changed; an unchanged KB never even
 loads the embedding model.
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,11 +26,31 @@ from bot.kb.chunking import MAX_CHUNK_WORDS, Chunk, chunk_article
 from bot.kb.documents import IngestProblem, load_articles
 from bot.kb.embedding import Embedder
 
-__all__ = ["ArticleMeta", "BuildReport", "KBIndex", "build_index", "load_index", "make_faiss_index"]
+__all__ = [
+    "ArticleMeta",
+    "BuildReport",
+    "IndexKind",
+    "KBIndex",
+    "build_index",
+    "index_kind",
+    "load_index",
+    "make_faiss_index",
+]
 
 FORMAT_VERSION = 1
-# Exact search costs about 15 ms per query at 100k chunks on 2 cores; HNSW beyond that.
+IndexKind = Literal["flat", "hnsw", "ivf"]
+# Measured on 2 cores with 384-dim vectors (docs/benchmarks.md, "Speed and scale"): exact search
+# costs tens of ms per query at 100k chunks, so HNSW from 50k. IVF ("ivf", never chosen by size)
+# builds fastest but lost recall on topic-clustered vectors: 0.42 recall@10 at 1M.
 HNSW_MIN_CHUNKS = 50_000
+# M=16 (not 32) keeps a 1M build to minutes on 2 cores; efSearch buys the recall back at query time.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 128
+# IVF: about 2 * sqrt(n) lists, each centroid trained on IVF_TRAIN_PER_LIST sampled vectors.
+IVF_LISTS_PER_SQRT_N = 2
+IVF_TRAIN_PER_LIST = 40
+IVF_NPROBE = 128
 
 
 @dataclass(frozen=True)
@@ -72,19 +92,36 @@ class BuildReport:
         return bool(self.embedded_articles or self.removed_articles)
 
 
-def make_faiss_index(vectors: np.ndarray) -> Any:
-    """Inner product on normalised vectors = cosine; the index type is chosen by size."""
+def index_kind(size: int) -> IndexKind:
+    """Exact search while it is fast enough, HNSW above (see HNSW_MIN_CHUNKS)."""
+    return "flat" if size < HNSW_MIN_CHUNKS else "hnsw"
+
+
+def make_faiss_index(vectors: np.ndarray, *, kind: IndexKind | None = None) -> Any:
+    """Inner product on normalised vectors = cosine; the index type is chosen by size unless given."""
     import faiss
 
-    dimension = vectors.shape[1]
-    if len(vectors) < HNSW_MIN_CHUNKS:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    size, dimension = vectors.shape
+    kind = kind or index_kind(size)
+    index: Any
+    if kind == "flat":
         index = faiss.IndexFlatIP(dimension)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif kind == "ivf":
+        lists = max(1, min(size // IVF_TRAIN_PER_LIST, int(IVF_LISTS_PER_SQRT_N * np.sqrt(size))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        # A fixed seed: the same vectors always give the same index.
+        sample = np.random.default_rng(0).choice(size, min(size, lists * IVF_TRAIN_PER_LIST), replace=False)
+        index.train(vectors[np.sort(sample)])
+        index.nprobe = min(IVF_NPROBE, lists)
     else:
-        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        raise ValueError(f"unknown index kind '{kind}': use flat, hnsw or ivf")
+    if size:
+        index.add(vectors)
     return index
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.kb.index import build_index, load_index, make_faiss_index
+from bot.kb.index import build_index, index_kind, load_index, make_faiss_index
 from tests.factories import write_article, write_small_kb
 from tests.fakes import HashingEmbedder
 
@@ -80,3 +80,27 @@ def test_faiss_top_k_matches_brute_force_cosine(size: int) -> None:
     else:  # approximate (HNSW) above that size: recall, not identity
         assert type(index).__name__ == "IndexHNSWFlat"
         assert overlap >= 0.9
+
+
+def test_ivf_index_finds_most_exact_neighbours_and_survives_a_round_trip(tmp_path: Path) -> None:
+    import faiss
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(50, 32)).astype(np.float32)
+    vectors = centres[rng.integers(0, 50, 20_000)] + rng.normal(scale=0.3, size=(20_000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:20] + rng.normal(scale=0.1, size=(20, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = make_faiss_index(vectors, kind="ivf")
+    faiss.write_index(index, str(tmp_path / "ivf.faiss"))
+    loaded = faiss.read_index(str(tmp_path / "ivf.faiss"))
+    assert type(loaded).__name__ == "IndexIVFFlat" and loaded.nprobe == index.nprobe > 1
+    _, found = loaded.search(queries, 10)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)]) >= 0.9
+
+
+def test_index_kind_is_chosen_by_size_and_an_unknown_kind_is_named() -> None:
+    assert [index_kind(n) for n in (10, 60_000, 1_000_000)] == ["flat", "hnsw", "hnsw"]
+    with pytest.raises(ValueError, match="unknown index kind 'annoy': use flat, hnsw or ivf"):
+        make_faiss_index(np.ones((2, 4), np.float32), kind="annoy")  # type: ignore[arg-type]

@@ -1,0 +1,302 @@
+"""Simulated customers over REST and socket.io against one stack: latency, messages/s, errors.
+
+Three kinds of message go through the same Rasa server in the same run:
+  plain    "hello": NLU + a response from the domain, no action server (stock Rasa)
+  noop     "ping":  NLU + a custom action that only replies (the action-server hop alone)
+  kb       support questions answered from the KB by `action_answer_from_kb`
+
+Open-loop runs: N customers for a fixed duration, each sending plain, noop, kb, kb, ... in
+turn and pausing about 2 s between messages as people do, so all three kinds are measured
+under the same load. Closed-loop runs: N customers with no pause, one kind at a time, for
+the maximum messages per second. A customer starts a new conversation every
+MESSAGES_PER_CONVERSATION messages, so trackers stay as short as real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from bot.bench.common import latency_summary, machine, process_tree_rss_mb, write_json
+from bot.config import Settings
+from bot.launcher import start_stack
+
+__all__ = ["KB_QUESTIONS", "TEXTS", "run_conversations"]
+
+KB_QUESTIONS = [
+    "how do i reset my password",
+    "where is my order",
+    "my camera keeps going offline",
+    "how long does a refund take",
+    "can i change my delivery address",
+    "i was charged twice",
+    "how do i cancel kestrel protect",
+    "the app crashes when i open it",
+    "how do i download my data",
+    "do you ship internationally",
+]
+TEXTS = {"plain": ["hello"], "noop": ["ping"], "kb": KB_QUESTIONS}
+MIXED_KINDS = ("plain", "noop", "kb", "kb")
+MESSAGES_PER_CONVERSATION = 10
+REPLY_TIMEOUT_S = 30.0
+
+
+class Chat(Protocol):
+    async def say(self, text: str) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class RestChat:
+    """One conversation over the REST channel: a reply is the response body."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, sender: str) -> None:
+        self.client, self.url, self.sender = client, url, sender
+
+    async def say(self, text: str) -> bool:
+        try:
+            response = await self.client.post(url=self.url, json={"sender": self.sender, "message": text})
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json())
+
+    async def close(self) -> None:
+        pass
+
+
+class SocketChat:
+    """One conversation over Rasa's socket.io channel.
+
+    socket.io has no end-of-turn marker: Rasa emits one `bot_uttered` per message part, so a
+    turn is over when as many parts arrived as the same text produced in a probe (`expected`).
+    """
+
+    def __init__(self, base_url: str, sender: str, expected: dict[str, int]) -> None:
+        self.base_url, self.sender, self.expected = base_url, sender, expected
+        self.replies: asyncio.Queue[dict] = asyncio.Queue()
+        self.stray = 0  # parts that arrived after their turn was counted complete
+        self.sio: Any = None
+
+    async def open(self) -> None:
+        import socketio
+
+        self.sio = socketio.AsyncClient(reconnection=False)
+        confirmed = asyncio.Event()
+        self.sio.on("session_confirm", lambda *_: confirmed.set())
+        self.sio.on("bot_uttered", self.replies.put_nowait)
+        await self.sio.connect(self.base_url, transports=["websocket"], wait_timeout=REPLY_TIMEOUT_S)
+        await self.sio.emit("session_request", {"session_id": self.sender})
+        await asyncio.wait_for(confirmed.wait(), REPLY_TIMEOUT_S)
+
+    async def say(self, text: str) -> bool:
+        while not self.replies.empty():
+            self.replies.get_nowait()
+            self.stray += 1
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.sender})
+        try:
+            for _ in range(self.expected.get(text, 1)):
+                await asyncio.wait_for(self.replies.get(), REPLY_TIMEOUT_S)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self.sio is not None:
+            await self.sio.disconnect()
+
+
+async def probe_socket_parts(base_url: str, texts: list[str], quiet_s: float = 1.5) -> dict[str, int]:
+    """How many `bot_uttered` parts each text produces in a fresh conversation."""
+
+    async def count(text: str) -> int:
+        chat = SocketChat(base_url, f"bench-probe-{uuid.uuid4().hex[:8]}", {})
+        await chat.open()
+        try:
+            await chat.sio.emit("user_uttered", {"message": text, "session_id": chat.sender})
+            parts = 0
+            while True:
+                try:
+                    await asyncio.wait_for(chat.replies.get(), REPLY_TIMEOUT_S if parts == 0 else quiet_s)
+                except TimeoutError:
+                    return parts
+                parts += 1
+        finally:
+            await chat.close()
+
+    counts = await asyncio.gather(*(count(t) for t in texts))
+    return dict(zip(texts, counts, strict=True))
+
+
+@dataclass
+class Sample:
+    kind: str
+    ms: float
+    ok: bool
+    done_at: float
+
+
+async def _customer(
+    open_chat, kinds: tuple[str, ...], number: int, deadline: float, think_s: float, samples: list[Sample]
+) -> int:
+    rng = random.Random(number)
+    if think_s:
+        await asyncio.sleep(rng.uniform(0, think_s))  # customers arrive spread out, not in lockstep
+    sent = stray = 0
+    while time.monotonic() < deadline:
+        chat = await open_chat(f"bench-{number}-{uuid.uuid4().hex[:8]}")
+        try:
+            for _ in range(MESSAGES_PER_CONVERSATION):
+                if time.monotonic() >= deadline:
+                    break
+                kind = kinds[sent % len(kinds)]
+                texts = TEXTS[kind]
+                text = texts[(number + sent) % len(texts)]
+                started = time.perf_counter()
+                ok = await chat.say(text)
+                samples.append(Sample(kind, (time.perf_counter() - started) * 1000, ok, time.monotonic()))
+                sent += 1
+                if think_s:
+                    await asyncio.sleep(rng.uniform(0.75, 1.25) * think_s)
+        finally:
+            stray += getattr(chat, "stray", 0)
+            await chat.close()
+    return stray
+
+
+async def run_load(
+    settings: Settings, channel: str, customers: int, think_s: float, kinds: tuple[str, ...], duration_s: float,
+    expected_parts: dict[str, int],
+) -> dict[str, Any]:  # fmt: skip
+    """One run: `customers` conversations for `duration_s`; messages started after it are not sent."""
+    samples: list[Sample] = []
+    limits = httpx.Limits(max_connections=customers + 5, max_keepalive_connections=customers + 5)
+    async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
+
+        async def open_chat(sender: str) -> Chat:
+            if channel == "rest":
+                return RestChat(client, f"{settings.rasa_url}/webhooks/rest/webhook", sender)
+            chat = SocketChat(settings.rasa_url, sender, expected_parts)
+            await chat.open()
+            return chat
+
+        started = time.monotonic()
+        deadline = started + duration_s
+        strays = await asyncio.gather(
+            *(_customer(open_chat, kinds, n, deadline, think_s, samples) for n in range(customers))
+        )
+    elapsed = max((s.done_at for s in samples), default=time.monotonic()) - started
+    by_kind: dict[str, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        by_kind[sample.kind].append(sample)
+    return {
+        "channel": channel,
+        "customers": customers,
+        "think_s": think_s,
+        "loop": "closed" if think_s == 0 else "open",
+        "duration_s": round(elapsed, 1),
+        "messages": len(samples),
+        "messages_per_s": round(len(samples) / elapsed, 2) if elapsed > 0 else 0.0,
+        "errors": sum(1 for s in samples if not s.ok),
+        "stray_socket_parts": sum(strays),
+        "kinds": {
+            kind: {
+                **latency_summary([s.ms for s in rows if s.ok]),
+                "errors": sum(1 for s in rows if not s.ok),
+                "messages_per_s": round(len(rows) / elapsed, 2) if elapsed > 0 else 0.0,
+            }
+            for kind, rows in by_kind.items()
+        },
+    }
+
+
+def run_conversations(
+    settings: Settings,
+    *,
+    duration_s: float = 60,
+    closed_duration_s: float = 30,
+    levels: tuple[int, ...] = (1, 10, 50),
+    closed_customers: int = 10,
+    think_s: float = 2.0,
+    channels: tuple[str, ...] = ("rest", "socketio"),
+    out=None,
+) -> dict[str, Any]:
+    """Start a private stack, run every load, stop it; returns (and writes) the figures."""
+    figures: dict[str, Any] = {"machine": machine(), "think_s": think_s}
+    started = time.monotonic()
+    ready_at: dict[str, float] = {}
+
+    def progress(line: str) -> None:
+        if line.endswith(" is ready"):
+            ready_at[line.split()[0]] = round(time.monotonic() - started, 1)
+
+    stack = start_stack(settings, on_progress=progress)
+    figures["startup"] = {"ready_after_s": ready_at, "all_ready_after_s": round(time.monotonic() - started, 1)}
+    try:
+        figures["rss_mb_idle"] = _memory(stack)
+        all_texts = sorted({t for texts in TEXTS.values() for t in texts})
+        expected = asyncio.run(probe_socket_parts(settings.rasa_url, all_texts))
+        figures["socket_parts_per_text"] = expected
+        runs = []
+        for channel in channels:
+            # Warm every path once (first KB search, first socket connection) outside the figures.
+            asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected))
+            for customers in levels:
+                runs.append(
+                    asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, duration_s, expected))
+                )
+                _say(runs[-1])
+            for kind in TEXTS:
+                runs.append(
+                    asyncio.run(run_load(settings, channel, closed_customers, 0, (kind,), closed_duration_s, expected))
+                )
+                _say(runs[-1])
+        figures["runs"] = runs
+        figures["rss_mb_after_load"] = _memory(stack)
+    finally:
+        stack.stop()
+    figures["targets"] = _targets(figures["runs"], levels)
+    write_json(out, figures)
+    return figures
+
+
+def _memory(stack) -> dict[str, float]:
+    return {s.name: round(process_tree_rss_mb(s.process.pid), 1) for s in stack.services if s.process}
+
+
+def _say(run: dict[str, Any]) -> None:
+    kinds = ", ".join(f"{k} p95 {v['p95_ms']} ms" for k, v in run["kinds"].items())
+    print(
+        f"{run['channel']:<8} {run['loop']:<6} {run['customers']:>3} customers: {run['messages_per_s']:6.1f} msg/s, "
+        f"{run['errors']} errors; {kinds}",
+        flush=True,
+    )
+
+
+STOCK_RASA_MSGS_PER_S = 40.0  # stock Rasa 3.6, 10 closed-loop conversations (from the issue)
+
+
+def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, Any]:
+    """The issue's targets, judged on what was measured (None where a run is missing)."""
+    out: dict[str, Any] = {}
+    for run in runs:
+        kinds = run["kinds"]
+        label = f"{run['channel']}_{run['loop']}_{run['customers']}"
+        if run["loop"] == "open" and kinds.get("kb", {}).get("p95_ms") and kinds.get("noop", {}).get("p95_ms"):
+            out[f"{label}_kb_p95_over_noop_p95"] = round(kinds["kb"]["p95_ms"] / kinds["noop"]["p95_ms"], 2)
+        if run["loop"] == "open" and run["customers"] == max(levels):
+            worst = max((v["p95_ms"] or 0) for v in kinds.values())
+            out[f"{label}_worst_p95_ms"] = worst
+            out[f"{label}_p95_under_1s"] = worst < 1000
+        if run["loop"] == "closed":
+            (kind,) = kinds
+            out[f"{label}_{kind}_messages_per_s"] = run["messages_per_s"]
+    out["errors_total"] = sum(run["errors"] for run in runs)
+    out["stock_rasa_reference_messages_per_s"] = STOCK_RASA_MSGS_PER_S
+    return out

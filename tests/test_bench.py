@@ -1,0 +1,109 @@
+"""Every `make bench` command runs on a tiny size and writes the fields docs/benchmarks.md reads.
+
+Benchmarks are not tests: nothing here checks that a number is met.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.bench.common import percentile
+from bot.bench.kb_scale import recall_at_k, synthetic_vectors
+from bot.bench.tickets import DESCRIPTION, _chat_answer
+from bot.cli import main
+
+LATENCY_FIELDS = {"n", "p50_ms", "p95_ms", "p99_ms"}
+
+
+def run(*argv: str) -> dict:
+    out = Path(argv[argv.index("--out") + 1])
+    assert main(["bench", *argv]) == 0
+    return json.loads(out.read_text())
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert percentile(list(map(float, range(1, 101))), 95) == 95.0
+
+
+def test_synthetic_vectors_are_unit_length_and_recall_counts_shared_neighbours() -> None:
+    vectors = synthetic_vectors(50)
+    assert vectors.shape == (50, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert recall_at_k(np.array([[1, 2, 3, 4]]), np.array([[1, 2, 9, 8]])) == 0.5
+
+
+def test_kb_scale_writes_its_figures(tmp_path: Path) -> None:
+    figures = run("kb-scale", "--sizes", "1000,3000", "--queries", "10", "--compare-at", "2000",
+                  "--out", str(tmp_path / "kb_scale.json"))  # fmt: skip
+    assert [row["chunks"] for row in figures["sizes"]] == [1000, 3000]
+    assert [row["index"] for row in figures["comparison"]] == ["hnsw"]  # the product picks flat at 2000
+    for row in figures["sizes"] + figures["comparison"]:
+        assert {"build_s", "index_mb", "rss_delta_mb", "recall_at_10", "params"} <= set(row)
+        assert set(row["search"]) >= LATENCY_FIELDS and set(row["exact_search"]) >= LATENCY_FIELDS
+    assert {"p95_at_most_10ms", "recall_at_least_0_95"} <= set(figures["targets"])
+
+
+def test_embedding_speed_writes_its_figures(tmp_path: Path) -> None:
+    figures = run("embedding", "--sentences", "32", "--no-quality", "--out", str(tmp_path / "embedding.json"))
+    assert {"torch", "torch-int8"} <= set(figures["backends"]) <= {"torch", "torch-int8", "onnx"}
+    for row in figures["backends"].values():
+        assert {"sentences_per_s", "single_query_ms_p50", "mean_cosine_to_torch", "load_s"} <= set(row)
+
+
+def test_tickets_without_chat_on_sqlite_and_postgresql_write_their_figures(tmp_path: Path) -> None:
+    figures = run("tickets", "--creates", "8", "--replies", "8", "--chat-customers", "0",
+                  "--out", str(tmp_path / "tickets.json"))  # fmt: skip
+    assert set(figures["databases"]) == {"sqlite", "postgresql"}
+    for row in figures["databases"].values():
+        assert {"sequential", "4_threads"} == set(row["store"])
+        assert row["store"]["sequential"]["tickets"] == 8
+        assert {"replies_per_s", "errors", *LATENCY_FIELDS} <= set(row["api_replies"])
+
+
+def test_plots_are_drawn_from_whatever_json_exists(tmp_path: Path) -> None:
+    run("kb-scale", "--sizes", "500", "--queries", "5", "--compare-at", "0", "--out", str(tmp_path / "kb_scale.json"))
+    assert main(["bench", "plots", "--dir", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.glob("*.png")] == ["kb_scale.png"]
+
+
+@pytest.mark.parametrize(
+    ("bot_says", "customer_types"),
+    [
+        ("What's your email address? The team replies here and by email.", "me@example.com"),
+        ("Please describe the problem in a sentence or two.", DESCRIPTION),
+        ("Which topic is it closest to?", "technical"),
+        ("Is this about an order? If so, what's the order number (like KH-1234567)? Otherwise tap Skip.", "skip"),
+        ("I've opened ticket **SUP-000001** for you.", None),
+    ],
+)  # fmt: skip
+def test_simulated_customer_answers_the_ticket_form(bot_says: str, customer_types: str | None) -> None:
+    assert _chat_answer(bot_says, "me@example.com") == customer_types
+
+
+@pytest.mark.e2e
+def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
+    tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2"]
+    figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
+    assert set(figures["startup"]["ready_after_s"]) == {"actions", "rasa", "helpdesk"}
+    assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk"}
+    runs = figures["runs"]
+    assert {(r["channel"], r["loop"], r["customers"]) for r in runs} >= {
+        ("rest", "open", 1), ("rest", "open", 2), ("socketio", "open", 2), ("socketio", "closed", 2),
+    }  # fmt: skip
+    for r in runs:
+        assert {"messages_per_s", "errors", "messages", "stray_socket_parts", "kinds"} <= set(r)
+        for kind in r["kinds"].values():
+            assert set(kind) >= LATENCY_FIELDS
+    assert "errors_total" in figures["targets"]
+
+
+@pytest.mark.e2e
+def test_tickets_through_the_chat_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
+    figures = run("tickets", "--creates", "2", "--replies", "2", "--chat-customers", "2", "--chat-duration", "3",
+                  "--databases", "sqlite", "--out", str(tmp_path / "tickets.json"))  # fmt: skip
+    chat = figures["databases"]["sqlite"]["chat"]
+    assert {"tickets", "tickets_per_s", "failed_conversations", "p50_ms", "p95_ms"} <= set(chat)
