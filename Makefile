@@ -37,10 +37,20 @@ lint: .venv/.installed ## ruff and mypy
 	.venv/bin/ruff format --check bot actions channels tests
 	.venv/bin/mypy bot
 
-eval: setup ## quality figures: KB retrieval and decision, NLU cross-validation
+eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (about 25 min; NLU benchmarks: make eval-nlu)
 	$(APP) -m bot kb eval --json docs/figures/kb_eval.json --plot docs/figures/kb_threshold_curve.png
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
+
+# Each run trains Rasa with one TensorFlow thread (the benchmark sets it) so other jobs keep a core.
+eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchmarks.md); about 4 hours on 2 busy cores
+	$(APP) -m bot nlu-bench clinc150 --out docs/figures/nlu_clinc150.json
+	$(APP) -m bot nlu-bench clinc150 --config eval/nlu_configs/minilm_light.yml --out docs/figures/nlu_clinc150_minilm_light.json
+	$(APP) -m bot nlu-bench clinc150 --classifier minilm-lr --out docs/figures/nlu_clinc150_minilm_lr.json
+	$(APP) -m bot nlu-bench hint3 --out docs/figures/nlu_hint3.json
+	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_light.yml --out docs/figures/nlu_hint3_minilm_light.json
+	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm.yml --out docs/figures/nlu_hint3_minilm.json
+	$(APP) -m bot nlu-bench hint3 --classifier minilm-lr --out docs/figures/nlu_hint3_minilm_lr.json
 
 bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
 	$(APP) -m bot bench conversations --out docs/figures/conversations.json
@@ -91,4 +101,4 @@ $(CHROMIUM):
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log
 
-.PHONY: help setup run shell test lint eval bench screenshots widget index train clean
+.PHONY: help setup run shell test lint eval eval-nlu bench screenshots widget index train clean

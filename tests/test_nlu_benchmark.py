@@ -1,0 +1,152 @@
+"""The NLU benchmark's conversion and metrics on tiny synthetic splits (never the real figures)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import nlu_benchmark as nb
+from bot.nlu_benchmark import OOS, Example, Prediction
+
+INTENTS = {
+    "greet": ["hello there", "hi", "good morning", "hey you", "hello friend"],
+    "bye": ["goodbye", "see you later", "bye bye", "farewell now", "catch you later"],
+    "refund": ["i want my money back", "refund please", "give me a refund", "return my money", "refund my order"],
+}
+
+
+def _clinc_file(tmp_path: Path) -> Path:
+    pairs = [[text, intent] for intent, texts in INTENTS.items() for text in texts]
+    data = {
+        "train": pairs,
+        "val": pairs[:6],
+        "test": pairs[6:],
+        "oos_train": [["what is the weather", "oos"]],
+        "oos_val": [["sing me a song", "oos"]],
+        "oos_test": [["who won the match", "oos"], ["tell me a joke", "oos"]],
+    }
+    path = tmp_path / "data_full.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_rasa_yaml_keeps_every_intent_and_drops_entity_markup(tmp_path: Path) -> None:
+    examples = [Example("hello [there](name)", "greet"), Example("hi", "greet"), Example("hi", "greet")]
+    examples.append(Example("line one\nline two", "multi_line"))
+    data = yaml.safe_load(nb.write_rasa_nlu(examples, tmp_path / "nlu.yml").read_text())
+    blocks = {block["intent"]: block["examples"].splitlines() for block in data["nlu"]}
+    assert blocks == {"greet": ["- hello there (name)", "- hi"], "multi_line": ["- line one line two"]}
+
+
+def test_rates_count_low_confidence_as_out_of_scope() -> None:
+    golds = ["greet", "bye", OOS, OOS]
+    predictions = [
+        Prediction("greet", 0.9),
+        Prediction("greet", 0.8),  # wrong intent: never correct
+        Prediction("bye", 0.3),
+        Prediction("greet", 0.7, shipped_oos=True),
+    ]
+    assert nb.rates(golds, predictions, 0.5) == {
+        "threshold": 0.5,
+        "in_scope_accuracy": 0.5,
+        "oos_recall": 0.5,
+        "accuracy": 0.5,
+    }
+    # threshold=None: the pipeline's own verdict (Rasa's FallbackClassifier) decides.
+    assert nb.rates(golds, predictions, None)["oos_recall"] == 0.5
+    # A predicted oos class counts as out of scope at any threshold.
+    assert nb.rates([OOS], [Prediction(OOS, 0.99)], 0.0)["oos_recall"] == 1.0
+
+
+def test_threshold_rules() -> None:
+    points = nb.curve(["a", "a", OOS], [Prediction("a", 0.9), Prediction("a", 0.4), Prediction("a", 0.2)])
+    best = nb.choose_threshold(points)
+    assert (best["threshold"], best["in_scope_accuracy"], best["oos_recall"]) == (0.21, 1.0, 1.0)
+    assert nb.at_oos_recall(points, 1.0)["threshold"] == 0.21
+    assert nb.at_oos_recall(points, 1.01)["threshold"] == 1.0  # unreachable: the strictest point
+
+
+def test_loaders_map_out_of_scope_labels(tmp_path: Path) -> None:
+    split = nb.load_clinc150(_clinc_file(tmp_path), oos_class=True)
+    assert len(split.train) == 16 and split.train[-1].intent == OOS
+    assert [e.intent for e in split.test].count(OOS) == 2 and len(split.dev) == 7
+
+    folder = tmp_path / "hint3"
+    for kind, rows in (("train", "hi there,GREET\n"), ("test", "hi,GREET\nrandom words,NO_NODES_DETECTED\n")):
+        (folder / "dataset" / "v1" / kind).mkdir(parents=True)
+        (folder / "dataset" / "v1" / kind / f"curekart_{kind}.csv").write_text("sentence,label\n" + rows)
+    split = nb.load_hint3(folder, "curekart")
+    assert [e.intent for e in split.test] == ["GREET", OOS]
+    with pytest.raises(ValueError, match="unknown HINT3 bot 'acme'; choose one of sofmattress"):
+        nb.load_hint3(folder, "acme")
+
+
+def test_clinc150_report_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON's shape, with a fake classifier standing in for a Rasa training."""
+
+    def fake_predict(classifier, config, split, work, epochs=None):
+        guess = [
+            [Prediction(e.intent if e.intent != OOS else "greet", 0.2 if e.intent == OOS else 0.9) for e in part]
+            for part in (split.dev, split.test)
+        ]
+        return guess, {"train_seconds": 1.0}
+
+    monkeypatch.setattr(nb, "_predict", fake_predict)
+    out = tmp_path / "figures" / "nlu_clinc150.json"
+    result = nb.run_clinc150(_clinc_file(tmp_path), out=out)
+    saved = json.loads(out.read_text())
+    assert saved == result
+    for key in ("val_at_threshold", "test_at_threshold", "test_curve", "val_curve", "published", "beats_rasa_2019"):
+        assert key in saved
+    assert len(saved["test_curve"]) == len(nb.THRESHOLDS)
+    assert set(saved["test_at_threshold"]) == {"threshold", "in_scope_accuracy", "oos_recall", "accuracy"}
+    assert "CLINC150 full" in nb.clinc150_summary(saved)
+
+
+@pytest.mark.skipif(not nb.RASA.exists(), reason="needs the Rasa environment (.venv-rasa)")
+@pytest.mark.timeout(300)
+def test_one_real_rasa_training(tmp_path: Path) -> None:
+    """3 intents x 5 examples through `rasa train nlu` and the parse script (about a minute)."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "recipe: default.v1\nlanguage: en\nassistant_id: smoke\npipeline:\n"
+        "  - name: WhitespaceTokenizer\n  - name: CountVectorsFeaturizer\n"
+        "  - name: DIETClassifier\n    epochs: 5\n    entity_recognition: false\n"
+        "  - name: FallbackClassifier\n    threshold: 0.5\npolicies: []\n"
+    )
+    result = nb.run_clinc150(_clinc_file(tmp_path), out=tmp_path / "out.json", config=config, work=tmp_path / "w")
+    assert result["train_seconds"] > 0 and result["parse_ms_per_message"] > 0
+    assert set(result["test_as_shipped_fallback"]) == {"threshold", "in_scope_accuracy", "oos_recall", "accuracy"}
+
+
+@pytest.mark.skipif(not nb.RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
+@pytest.mark.timeout(180)
+def test_minilm_featurizer_matches_sentence_transformers() -> None:
+    """The Rasa-side MiniLM (numpy, no torch) gives the KB embedder's vectors."""
+    import subprocess
+
+    import numpy as np
+
+    from bot.kb.embedding import SentenceTransformerEmbedder
+
+    texts = ["Where is my refund?", "Héllo, I can't log-in!!", "x"]
+    script = (
+        "import json, sys\n"
+        "from nlu_components.minilm_featurizer import MiniLMEncoder, default_model_path\n"
+        "print(json.dumps(MiniLMEncoder(default_model_path()).encode(json.loads(sys.argv[1])).tolist()))\n"
+    )
+    done = subprocess.run(
+        [str(nb.RASA_PYTHON), "-c", script, json.dumps(texts)],
+        cwd=nb.PROJECT_ROOT,
+        env=nb._rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    reference = SentenceTransformerEmbedder().embed(texts)
+    assert (ours * reference).sum(axis=1).min() > 0.9999
