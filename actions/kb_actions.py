@@ -83,7 +83,7 @@ class ActionKBNotHelpful(Action):
         unseen = [h for h in hits if h.article_id not in shown]
         if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
             send(dispatcher, answer_reply(unseen[0], second_try=True))
-            return [SlotSet(c.SLOT_KB_SHOWN, shown + [unseen[0].article_id])]
+            return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
         send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
         return [SlotSet(c.SLOT_KB_UNRESOLVED, True)]
 

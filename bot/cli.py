@@ -244,7 +244,8 @@ def _kb_eval(args: argparse.Namespace) -> int:
     figures["stackfaq"] = []
     for row in evaluate_stackfaq(args.stackfaq, _embedder()):
         print(
-            f"  {row.mode:<8} {row.recall_at_1:6.3f} {row.recall_at_5:6.3f} {row.mrr_at_10:7.3f}   ({row.queries} queries)"
+            f"  {row.mode:<8} {row.recall_at_1:6.3f} {row.recall_at_5:6.3f} {row.mrr_at_10:7.3f}"
+            f"   ({row.queries} queries)"
         )
         figures["stackfaq"].append(row.__dict__)
 
