@@ -48,7 +48,18 @@ def test_kb_scale_writes_its_figures(tmp_path: Path) -> None:
 
 
 def test_embedding_speed_writes_its_figures(tmp_path: Path) -> None:
-    figures = run("embedding", "--sentences", "32", "--no-quality", "--out", str(tmp_path / "embedding.json"))
+    # A three-question StackFAQ-shaped file of our own: the test must not need the shared datasets.
+    tiny = Path(__file__).parent / "fixtures" / "stackfaq_tiny"
+    figures = run(
+        "embedding",
+        "--sentences",
+        "32",
+        "--no-quality",
+        "--stackfaq",
+        str(tiny),
+        "--out",
+        str(tmp_path / "embedding.json"),
+    )
     assert {"torch", "torch-int8"} <= set(figures["backends"]) <= {"torch", "torch-int8", "onnx"}
     for row in figures["backends"].values():
         assert {"sentences_per_s", "single_query_ms_p50", "mean_cosine_to_torch", "load_s"} <= set(row)
