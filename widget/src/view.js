@@ -48,6 +48,13 @@ function timeHtml(time) {
   return `<time datetime="${escapeHtml(time.toISOString())}" title="${escapeHtml(time.toLocaleString())}">${escapeHtml(label)}</time>`;
 }
 
+// A KB answer's text (if any besides the link) with its source article as a card; else the text.
+function bubbleHtml(message) {
+  const article = message.article;
+  if (!article) return renderMarkdown(message.text);
+  return (article.body.trim() ? renderMarkdown(article.body) : "") + articleCard(article);
+}
+
 // The KB answer's source, as a card that opens the article in a new tab.
 function articleCard(article) {
   return (
@@ -136,50 +143,44 @@ export function createView({ config, onSend }) {
     node.className = `kw-msg kw-${message.sender}`;
     node.dataset.key = keyOf(message);
     if (message.id) node.dataset.id = message.id;
-    const article = message.article;
     node.innerHTML =
-      `<div class="kw-bubble${article ? " kw-has-article" : ""}">` +
-      `${article ? (article.body.trim() ? renderMarkdown(article.body) : "") + articleCard(article) : renderMarkdown(message.text)}</div>` +
+      `<div class="kw-bubble${message.article ? " kw-has-article" : ""}">${bubbleHtml(message)}</div>` +
       `<div class="kw-meta"><span class="kw-who">${escapeHtml(senderLabel(message))}</span> ${timeHtml(message.time)}` +
       `<span class="kw-state"></span></div>`;
     if (message.buttons.length) node.append(message.rating ? starsGroup(message.buttons) : repliesGroup(message.buttons));
     return node;
   }
 
-  function repliesGroup(buttons) {
+  function buttonGroup(className, label, buttons, drawButton) {
     const group = document.createElement("div");
-    group.className = "kw-replies";
+    group.className = className;
     group.setAttribute("role", "group");
-    group.setAttribute("aria-label", "Suggested replies");
-    for (const button of buttons) {
-      const element = document.createElement("button");
-      element.type = "button";
-      element.textContent = button.title;
-      element.addEventListener("click", () => send(button.title, button.payload));
-      group.append(element);
-    }
-    return group;
-  }
-
-  // Five stars, left to right; each names its score for screen readers and in the chat log.
-  function starsGroup(buttons) {
-    const group = document.createElement("div");
-    group.className = "kw-replies kw-stars";
-    group.setAttribute("role", "group");
-    group.setAttribute("aria-label", "Rate the help you got");
+    group.setAttribute("aria-label", label);
     buttons.forEach((button, index) => {
-      const score = index + 1;
-      const label = `${score} out of ${buttons.length} stars`;
       const element = document.createElement("button");
       element.type = "button";
-      element.className = "kw-star";
-      element.textContent = "★";
-      element.setAttribute("aria-label", label);
-      element.title = label;
+      drawButton(element, button, index);
       element.addEventListener("click", () => send(button.title, button.payload));
       group.append(element);
     });
     return group;
+  }
+
+  function repliesGroup(buttons) {
+    return buttonGroup("kw-replies", "Suggested replies", buttons, (element, button) => {
+      element.textContent = button.title;
+    });
+  }
+
+  // Five stars, left to right; each names its score for screen readers and in the chat log.
+  function starsGroup(buttons) {
+    return buttonGroup("kw-replies kw-stars", "Rate the help you got", buttons, (element, _button, index) => {
+      const label = `${index + 1} out of ${buttons.length} stars`;
+      element.className = "kw-star";
+      element.textContent = "★";
+      element.setAttribute("aria-label", label);
+      element.title = label;
+    });
   }
 
   // Quick replies answer the latest question only: once the customer has spoken, older ones go.
