@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -27,14 +28,61 @@ def test_search_ranks_the_matching_article_first_with_its_passage(kb: KnowledgeB
     assert len({h.article_id for h in hits}) == len(hits)  # one hit per article
 
 
-def test_fused_score_is_dense_plus_saturated_bm25(kb: KnowledgeBase) -> None:
+def test_fused_score_is_dense_plus_saturated_bm25_plus_the_article_centroid(kb: KnowledgeBase) -> None:
     query = "refunds card business days"
     fused = {h.article_id: h.score for h in kb.search(query, mode="fused")}
     dense = {h.article_id: h.score for h in kb.search(query, mode="dense")}
     bm25 = {h.article_id: h.score for h in kb.search(query, mode="bm25")}
     bonus = search_module.LEXICAL_WEIGHT * bm25["refund-times"] / (bm25["refund-times"] + search_module.BM25_SATURATION)
-    assert fused["refund-times"] == pytest.approx(dense["refund-times"] + bonus, rel=1e-5)
+    # refund-times has one chunk, so its centroid is that chunk's vector: cosine = dense score.
+    centroid = search_module.CENTROID_WEIGHT * dense["refund-times"]
+    assert fused["refund-times"] == pytest.approx(dense["refund-times"] + bonus + centroid, rel=1e-5)
     assert 0 < bonus < search_module.LEXICAL_WEIGHT
+
+
+def test_centroids_are_the_unit_mean_of_each_articles_chunk_vectors(kb: KnowledgeBase) -> None:
+    rows = [i for i, chunk in enumerate(kb.index.chunks) if chunk.article_id == "reset-password"]
+    assert len(rows) == 2  # two sections
+    mean = kb.index.vectors[rows].sum(axis=0)
+    expected = mean / np.linalg.norm(mean)
+    assert np.allclose(kb.centroids[kb.article_ids.index("reset-password")], expected, atol=1e-6)
+
+
+class KeyedEmbedder:
+    """Fixed vectors by keyword, so a test can place passages and the question exactly."""
+
+    name = "keyed-test-embedder"
+    dimension = 3
+    vectors: ClassVar[dict[str, tuple[float, float, float]]] = {
+        "alpha": (1.0, 1.0, 1.4),  # cosine 0.711 to the question
+        "beta": (1.0, 0.0, 0.0),  # 0.707
+        "gamma": (0.0, 1.0, 0.0),  # 0.707; beta and gamma together point right at it
+        "question": (1.0, 1.0, 0.0),
+    }
+
+    def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        rows = [next(v for key, v in self.vectors.items() if key in text) for text in texts]
+        matrix = np.array(rows, dtype=np.float32).reshape(len(texts), self.dimension)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_the_centroid_lifts_the_article_whose_passages_together_answer_the_question(tmp_path: Path) -> None:
+    """One passage of A is a hair closer than any passage of B, but B as a whole is about the question."""
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    write_article(source, "a", "A", "alpha")
+    write_article(source, "b", "B", "## One\nbeta\n\n## Two\ngamma")
+    build_index(source, tmp_path / "index", KeyedEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), KeyedEmbedder(), threshold=0.0)
+    by_passage = kb.search("question", mode="dense")
+    fused = kb.search("question")
+    assert [h.article_id for h in by_passage] == ["a", "b"]
+    assert [h.article_id for h in fused] == ["b", "a"]
+    weight = search_module.CENTROID_WEIGHT
+    assert fused[0].score == pytest.approx(by_passage[1].score + weight * 1.0, abs=1e-5)
+    assert fused[1].score == pytest.approx(by_passage[0].score * (1 + weight), abs=1e-5)
 
 
 def test_bm25_mode_finds_keyword_matches_only(kb: KnowledgeBase) -> None:
