@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     kb_scale.add_argument("--out", type=Path, default=figures / "kb_scale.json")
     kb_scale.set_defaults(handler=_bench_kb_scale)
 
+    kb_real = bench.add_parser("kb-real", help="HNSW on ~38k real sentence embeddings beside synthetic ones")
+    kb_real.add_argument("--data", type=Path, default=DATASETS, help="dataset location (default: ../shared/datasets)")
+    kb_real.add_argument("--queries", type=int, default=500)
+    kb_real.add_argument("--limit", type=int, help="use only the first N sentences (for a quick run)")
+    kb_real.add_argument("--out", type=Path, default=figures / "kb_real.json")
+    kb_real.set_defaults(handler=_bench_kb_real)
+
     embedding = bench.add_parser("embedding", help="embedding sentences/s, float32 vs int8, StackFAQ quality")
     embedding.add_argument("--sentences", type=int, default=2000)
     embedding.add_argument("--stackfaq", type=Path, default=DATASETS / "stackfaq")
@@ -354,6 +361,13 @@ def _bench_kb_scale(args: argparse.Namespace) -> int:
     from bot.bench.kb_scale import run_kb_scale
 
     run_kb_scale(args.sizes, queries=args.queries, compare_at=args.compare_at or None, out=args.out)
+    return 0
+
+
+def _bench_kb_real(args: argparse.Namespace) -> int:
+    from bot.bench.kb_real import run_kb_real
+
+    run_kb_real(args.data, queries=args.queries, limit=args.limit, out=args.out)
     return 0
 
 

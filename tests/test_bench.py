@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from bot.bench.common import percentile
+from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
 from bot.bench.tickets import DESCRIPTION, _chat_answer
 from bot.cli import main
 
 LATENCY_FIELDS = {"n", "p50_ms", "p95_ms", "p99_ms"}
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def run(*argv: str) -> dict:
@@ -45,6 +47,22 @@ def test_kb_scale_writes_its_figures(tmp_path: Path) -> None:
         assert {"build_s", "index_mb", "rss_delta_mb", "recall_at_10", "params"} <= set(row)
         assert set(row["search"]) >= LATENCY_FIELDS and set(row["exact_search"]) >= LATENCY_FIELDS
     assert {"p95_at_most_10ms", "recall_at_least_0_95"} <= set(figures["targets"])
+
+
+def test_kb_real_compares_real_and_synthetic_vectors_of_one_size(tmp_path: Path) -> None:
+    data = tmp_path / "datasets"
+    (data / "stackfaq").mkdir(parents=True)
+    for name in ("faqs.jsonl", "queries.jsonl"):
+        (data / "stackfaq" / name).write_bytes((FIXTURES / "stackfaq_tiny" / name).read_bytes())
+    figures = run("kb-real", "--data", str(data), "--queries", "3", "--out", str(tmp_path / "kb_real.json"))
+    real, synthetic = figures["rows"]
+    assert (real["vectors"], synthetic["vectors"]) == ("real", "synthetic")
+    assert real["chunks"] == synthetic["chunks"] == len(real_sentences(data)) - 3
+    for row in (real, synthetic):
+        assert row["median_cosine"]["nearest"] >= row["median_cosine"]["tenth"]
+        assert [s["efSearch"] for s in row["sweep"]] == [16, 32, 64, 128, 256, 512]
+        assert all(0 <= s["recall_at_10"] <= 1 for s in row["sweep"])
+    assert json.loads((tmp_path / "kb_real.json").read_text())["rows"][0]["chunks"] == real["chunks"]
 
 
 def test_embedding_speed_writes_its_figures(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 One module per benchmark, each writing one JSON file under docs/figures/:
   conversations    simulated customers over REST and socket.io; start-up time; memory
   kb_scale         synthetic 10k-1M chunk indexes: build, size, memory, latency, recall@10
+  kb_real          the same HNSW index on ~38k real sentence embeddings beside synthetic ones
   embedding_speed  sentences/s for ingestion, float32 vs int8, with StackFAQ quality
   tickets          tickets/s through the store, the helpdesk API and the chat; SQLite, PostgreSQL
   plots            the PNGs, from those JSON files
