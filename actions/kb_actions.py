@@ -21,13 +21,17 @@ def knowledge_base() -> KnowledgeBase:
     """Loaded on first use (model and index: a few seconds), then shared by all actions."""
     settings = get_settings()
     from bot.kb.embedding import SentenceTransformerEmbedder
+    from bot.kb.onnx_embedding import OnnxEmbedder
 
     limit_query_threads(settings.kb_query_threads)
-    return KnowledgeBase.load(
-        settings.kb_index_dir,
-        threshold=settings.kb_answer_threshold,
-        embedder=SentenceTransformerEmbedder(settings.embedding_model_path),
+    embedder = (
+        OnnxEmbedder(
+            settings.embedding_model_path, export_dir=settings.var_dir / "onnx", threads=settings.kb_query_threads
+        )
+        if settings.kb_query_backend == "onnx"
+        else SentenceTransformerEmbedder(settings.embedding_model_path)
     )
+    return KnowledgeBase.load(settings.kb_index_dir, threshold=settings.kb_answer_threshold, embedder=embedder)
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:

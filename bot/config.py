@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").
     kb_query_threads: int = 1
+    # How the action server embeds a chat question: "onnx" (the same weights on onnxruntime, exported
+    # once into var/onnx; 6 ms instead of 20 ms a question here) or "torch" (sentence-transformers).
+    kb_query_backend: Literal["onnx", "torch"] = "onnx"
 
     # Processes and ports
     host: str = "127.0.0.1"

@@ -5,8 +5,7 @@ Backends of the same all-MiniLM-L6-v2 weights:
   torch-int8  the same model with its Linear layers dynamically quantised to int8
               (torch.ao.quantization.quantize_dynamic: weights int8, activations quantised per batch)
   onnx        the transformer exported with torch.onnx (offline, from the local weights) and run by
-              onnxruntime; tokenising, mean pooling and normalising as sentence-transformers does
-              (only when onnxruntime is installed: it is in requirements-dev.txt)
+              onnxruntime (`bot.kb.onnx_embedding`, which the action server uses for questions)
 Quality is StackFAQ retrieval (R@1, dense and fused) through `bot.kb.evaluate`, so a backend
 that is faster but ranks worse shows it.
 """
@@ -26,6 +25,7 @@ from bot.bench.common import machine, write_json
 from bot.config import PROJECT_ROOT
 from bot.kb.embedding import SentenceTransformerEmbedder
 from bot.kb.evaluate import evaluate_stackfaq
+from bot.kb.onnx_embedding import OnnxEmbedder
 
 __all__ = ["QuantisedEmbedder", "run_embedding_speed"]
 
@@ -49,70 +49,6 @@ class QuantisedEmbedder(SentenceTransformerEmbedder):
         return self._model
 
 
-class OnnxEmbedder(SentenceTransformerEmbedder):
-    """all-MiniLM-L6-v2's transformer on onnxruntime; the export is cached next to the run."""
-
-    def __init__(self, model_path: str | None = None, *, batch_size: int = 64, export_dir: Path | None = None) -> None:
-        super().__init__(model_path, batch_size=batch_size)
-        self.export_dir = export_dir or PROJECT_ROOT / "var" / "onnx" / self.name
-        self._session: Any = None
-
-    def _load(self) -> Any:
-        if self._session is None:
-            import onnxruntime
-            import torch
-
-            path = self.export_dir / "model.onnx"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                transformer = _Transformer(self.model[0].auto_model.eval())
-                sample = self.model.tokenizer(["export me"], return_tensors="pt")
-                names = ["input_ids", "attention_mask", "token_type_ids"]
-                axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
-                with warnings.catch_warnings(), torch.no_grad():
-                    warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-                    torch.onnx.export(
-                        transformer, tuple(sample[n] for n in names), str(path), input_names=names,
-                        output_names=["last_hidden_state"], dynamic_axes=axes,
-                        dynamo=False, opset_version=17,
-                    )  # fmt: skip
-            self._session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return self._session
-
-    def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        session = self._load()
-        tokenizer = self.model.tokenizer
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = tokenizer(
-                texts[start : start + self.batch_size], padding=True, truncation=True,
-                max_length=self.model.max_seq_length, return_tensors="np",
-            )  # fmt: skip
-            feed = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
-            hidden = session.run(None, feed)[0]
-            mask = batch["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.vstack(out).astype(np.float32) if out else np.zeros((0, 384), np.float32)
-
-
-def _Transformer(bert: Any) -> Any:
-    """The transformer with plain positional inputs, the shape torch.onnx.export traces."""
-    import torch
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    return Wrapped()
-
-
 def _backends() -> list[tuple[str, SentenceTransformerEmbedder]]:
     backends: list[tuple[str, SentenceTransformerEmbedder]] = [
         ("torch", SentenceTransformerEmbedder()),
@@ -123,7 +59,7 @@ def _backends() -> list[tuple[str, SentenceTransformerEmbedder]]:
     except ImportError:
         print("onnxruntime is not installed: no ONNX figures", flush=True)
     else:
-        backends.append(("onnx", OnnxEmbedder()))
+        backends.append(("onnx", OnnxEmbedder(export_dir=PROJECT_ROOT / "var" / "onnx")))
     return backends
 
 
