@@ -65,23 +65,18 @@ def measure_vectors(name: str, base: np.ndarray, asked: np.ndarray) -> dict[str,
         )
     # Cosine between unrelated vectors, for scale: the question against the first 2,000 vectors.
     unrelated = np.median(asked[:200] @ base[:2000].T)
-    row = {
-        "vectors": name,
-        "chunks": len(base),
-        "median_cosine": {
-            "nearest": round(float(np.median(similarity[:, 0])), 3),
-            "tenth": round(float(np.median(similarity[:, 9])), 3),
-            "unrelated": round(float(unrelated), 3),
-        },
-        "sweep": sweep,
+    closeness = {
+        "nearest": round(float(np.median(similarity[:, 0])), 3),
+        "tenth": round(float(np.median(similarity[:, 9])), 3),
+        "unrelated": round(float(unrelated), 3),
     }
     default = next(s for s in sweep if s["efSearch"] == 128)
     print(
-        f"{name:<9} {len(base):>7} vectors: nearest cos {row['median_cosine']['nearest']}, 10th "
-        f"{row['median_cosine']['tenth']}; HNSW recall@10 {default['recall_at_10']} at efSearch 128",
+        f"{name:<9} {len(base):>7} vectors: nearest cos {closeness['nearest']}, 10th {closeness['tenth']}; "
+        f"HNSW recall@10 {default['recall_at_10']} at efSearch 128",
         flush=True,
     )
-    return row
+    return {"vectors": name, "chunks": len(base), "median_cosine": closeness, "sweep": sweep}
 
 
 def run_kb_real(datasets_dir: Path, *, queries: int = 500, limit: int | None = None, out: Path | None = None) -> dict:
