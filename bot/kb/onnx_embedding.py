@@ -7,11 +7,13 @@ sentence-transformers does them, so the vectors match the torch embedder's (a co
 
 Why: one question took 20 ms with torch and 6 ms with onnxruntime on one idle core here,
 and the embedding was most of the action server's work per KB answer (docs/benchmarks.md).
-For whole-index builds torch's batching is faster, so `kb build` keeps torch.
+For whole-index builds torch's batching is faster, so `kb build` keeps torch. Once the export
+exists, only the tokenizer is loaded beside it, not the torch model (about 190 MB less).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -37,6 +39,27 @@ class OnnxEmbedder(SentenceTransformerEmbedder):
         self.export_path = Path(export_dir) / self.name / "model.onnx"
         self.threads = threads  # 0: onnxruntime's default, one per core
         self._session: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's own tokenizer, loaded alone (offline) so the torch model can stay unloaded."""
+        if self._tokenizer is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+        return self._tokenizer
+
+    @property
+    def max_tokens(self) -> int:
+        """sentence-transformers' own limit for this model (256 word pieces for all-MiniLM-L6-v2)."""
+        config = Path(self.model_path) / "sentence_bert_config.json"
+        return int(json.loads(config.read_text())["max_seq_length"]) if config.exists() else 256
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().get_outputs()[0].shape[-1])
 
     def _load(self) -> Any:
         if self._session is None:
@@ -59,7 +82,7 @@ class OnnxEmbedder(SentenceTransformerEmbedder):
 
         self.export_path.parent.mkdir(parents=True, exist_ok=True)
         transformer = _Transformer(self.model[0].auto_model.eval())
-        sample = self.model.tokenizer(["export me"], return_tensors="pt")
+        sample = self.tokenizer(["export me"], return_tensors="pt")
         axes = {name: {0: "batch", 1: "tokens"} for name in [*INPUTS, "last_hidden_state"]}
         handle, partial = tempfile.mkstemp(dir=self.export_path.parent, suffix=".onnx.partial")
         os.close(handle)
@@ -79,12 +102,11 @@ class OnnxEmbedder(SentenceTransformerEmbedder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._load()
-        tokenizer = self.model.tokenizer
         out = []
         for start in range(0, len(texts), self.batch_size):
-            batch = tokenizer(
+            batch = self.tokenizer(
                 texts[start : start + self.batch_size], padding=True, truncation=True,
-                max_length=self.model.max_seq_length, return_tensors="np",
+                max_length=self.max_tokens, return_tensors="np",
             )  # fmt: skip
             feed = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
             hidden = session.run(None, feed)[0]

@@ -44,6 +44,7 @@ def test_the_export_is_made_once_and_reused(export_dir: Path) -> None:
     assert second.embed(["again"]).shape == (1, 384)
     assert second.export_path.stat().st_mtime_ns == exported
     assert [p.name for p in first.export_path.parent.iterdir()] == ["model.onnx"]  # no partial file left
+    assert second._model is None  # with the export there, the torch model is never loaded
 
 
 def test_no_texts_give_an_empty_matrix(export_dir: Path) -> None:
