@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     kb_scale.add_argument("--out", type=Path, default=figures / "kb_scale.json")
     kb_scale.set_defaults(handler=_bench_kb_scale)
 
-    kb_real = bench.add_parser("kb-real", help="HNSW on ~38k real sentence embeddings beside synthetic ones")
+    kb_real = bench.add_parser("kb-real", help="HNSW on ~36k real sentence embeddings beside synthetic ones")
     kb_real.add_argument("--data", type=Path, default=DATASETS, help="dataset location (default: ../shared/datasets)")
     kb_real.add_argument("--queries", type=int, default=500)
     kb_real.add_argument("--limit", type=int, help="use only the first N sentences (for a quick run)")

@@ -67,7 +67,7 @@ def test_kb_real_compares_real_and_synthetic_vectors_of_one_size(tmp_path: Path)
 
 def test_embedding_speed_writes_its_figures(tmp_path: Path) -> None:
     # A three-question StackFAQ-shaped file of our own: the test must not need the shared datasets.
-    tiny = Path(__file__).parent / "fixtures" / "stackfaq_tiny"
+    tiny = FIXTURES / "stackfaq_tiny"
     figures = run(
         "embedding",
         "--sentences",

@@ -50,17 +50,11 @@ class QuantisedEmbedder(SentenceTransformerEmbedder):
 
 
 def _backends() -> list[tuple[str, SentenceTransformerEmbedder]]:
-    backends: list[tuple[str, SentenceTransformerEmbedder]] = [
+    return [
         ("torch", SentenceTransformerEmbedder()),
         ("torch-int8", QuantisedEmbedder()),
+        ("onnx", OnnxEmbedder(export_dir=PROJECT_ROOT / "var" / "onnx")),
     ]
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        print("onnxruntime is not installed: no ONNX figures", flush=True)
-    else:
-        backends.append(("onnx", OnnxEmbedder(export_dir=PROJECT_ROOT / "var" / "onnx")))
-    return backends
 
 
 def _sentences(dataset_dir: Path, count: int) -> list[str]:

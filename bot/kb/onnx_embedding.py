@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import warnings
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ class OnnxEmbedder(SentenceTransformerEmbedder):
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
         return self._tokenizer
 
-    @property
+    @cached_property
     def max_tokens(self) -> int:
         """sentence-transformers' own limit for this model (256 word pieces for all-MiniLM-L6-v2)."""
         config = Path(self.model_path) / "sentence_bert_config.json"

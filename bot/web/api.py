@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -12,7 +12,7 @@ from bot.notify.rasa_push import PushFailed
 from bot.tickets.desk import Desk
 from bot.tickets.store import TicketNotFound, TicketView
 from bot.tickets.users import Agent, UserDirectory
-from bot.web.console import check_csrf
+from bot.web.console import HandoffId, check_csrf
 
 router = APIRouter(prefix="/api", tags=["helpdesk"])
 _bearer = HTTPBearer(auto_error=False)
@@ -225,10 +225,6 @@ class HandoffOut(BaseModel):
     agent_id: int | None
     requested_at: str
     picked_up_at: str | None
-
-
-# A database row id: anything outside a signed 64-bit integer is refused with 422, not a 500.
-HandoffId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _handoff(request: Request, handoff_id: int) -> Any:

@@ -22,7 +22,8 @@ from bot.tickets.models import STATUSES
 from bot.tickets.store import TicketNotFound
 from bot.tickets.users import Agent
 
-# A database row id: anything outside a signed 64-bit integer is refused, not a server error.
+# A database row id (console and API): anything outside a signed 64-bit integer is refused with
+# 422, not a server error.
 HandoffId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
