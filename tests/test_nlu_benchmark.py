@@ -150,3 +150,88 @@ def test_minilm_featurizer_matches_sentence_transformers() -> None:
     ours = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
     reference = SentenceTransformerEmbedder().embed(texts)
     assert (ours * reference).sum(axis=1).min() > 0.9999
+
+
+# Runs in .venv-rasa. Trains MiniLM + DenseIntentClassifier twice on the same tiny data: inside a
+# real `rasa train nlu` pipeline (then loaded back from the archive by Agent.load), and as bare
+# components on a LocalModelStorage (then reloaded with DenseIntentClassifier.load). Prints JSON.
+_DENSE_CLASSIFIER_SCRIPT = """
+import asyncio, json, sys
+from pathlib import Path
+from rasa.core.agent import Agent
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.model_training import train_nlu
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+from nlu_components.dense_intent_classifier import DenseIntentClassifier
+from nlu_components.minilm_featurizer import MiniLMFeaturizer
+
+work, texts = Path(sys.argv[1]), json.loads(sys.argv[2])
+model = train_nlu(str(work / "config.yml"), str(work / "nlu.yml"), str(work / "models"), fixed_model_name="nlu")
+agent = Agent.load(model)
+parsed = [asyncio.run(agent.parse_message(text)) for text in texts]
+
+featurizer = MiniLMFeaturizer(MiniLMFeaturizer.get_default_config(), "minilm")
+(work / "storage").mkdir()
+storage, resource = LocalModelStorage(work / "storage"), Resource("dense")
+context = ExecutionContext(GraphSchema({}), node_name="dense")
+trained = DenseIntentClassifier.create({}, storage, resource, context)
+trained.train(featurizer.process_training_data(load_data(str(work / "nlu.yml"))))
+loaded = DenseIntentClassifier.load({}, storage, resource, context)
+
+def rank(classifier):
+    messages = featurizer.process([Message(data={"text": text}) for text in texts])
+    return [[m.get("intent"), m.get("intent_ranking")] for m in classifier.process(messages)]
+
+out = {"parsed": [[p["intent"], p["intent_ranking"]] for p in parsed], "trained": rank(trained), "loaded": rank(loaded)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not nb.RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
+@pytest.mark.timeout(180)
+def test_dense_intent_classifier_in_a_rasa_pipeline(tmp_path: Path) -> None:
+    """MiniLM + DenseIntentClassifier + FallbackClassifier: held-out paraphrases get their intent,
+    an empty message falls back, and the model loaded from storage predicts what was trained."""
+    import subprocess
+
+    intents = {**INTENTS, "track_order": ["where is my order", "track my package", "has my order shipped"]}
+    intents["track_order"] += ["when will my delivery arrive", "order status please"]
+    examples = [Example(text, intent) for intent, texts in intents.items() for text in texts]
+    nb.write_rasa_nlu(examples, tmp_path / "nlu.yml")
+    (tmp_path / "config.yml").write_text(
+        "recipe: default.v1\nlanguage: en\nassistant_id: smoke\npipeline:\n"
+        "  - name: WhitespaceTokenizer\n  - name: nlu_components.minilm_featurizer.MiniLMFeaturizer\n"
+        "  - name: nlu_components.dense_intent_classifier.DenseIntentClassifier\n"
+        "  - name: FallbackClassifier\n    threshold: 0.5\n    ambiguity_threshold: 0.1\npolicies: []\n"
+    )
+    held_out = {"could I get my money returned": "refund", "where is my parcel right now": "track_order"}
+    texts = [*held_out, ""]
+    done = subprocess.run(
+        [str(nb.RASA_PYTHON), "-c", _DENSE_CLASSIFIER_SCRIPT, str(tmp_path), json.dumps(texts)],
+        cwd=tmp_path,  # Rasa writes a .rasa cache folder into its working directory
+        env=nb._rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+
+    parsed = {text: (intent, ranking) for text, (intent, ranking) in zip(texts, out["parsed"], strict=True)}
+    for text, gold in held_out.items():
+        intent, ranking = parsed[text]
+        assert intent["name"] == gold and intent["confidence"] >= 0.5, (text, ranking)
+        assert len(ranking) == len(intents)  # every intent ranked (fewer than ranking_length)
+        assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-5)
+    assert parsed[""][0]["name"] == "nlu_fallback"
+    # No features (empty text): no intent, confidence 0, so the FallbackClassifier can act.
+    assert out["trained"][-1] == [{"name": None, "confidence": 0.0}, []]
+
+    assert out["loaded"] == out["trained"]  # same arrays from storage, same probabilities
+    # The pipeline's model, packed into an archive and loaded by Agent.load, ranks as the bare one.
+    for (_, ranking), (_, ours) in zip(out["parsed"][:-1], out["trained"][:-1], strict=True):
+        assert [r["name"] for r in ranking] == [r["name"] for r in ours]
+        assert [r["confidence"] for r in ranking] == pytest.approx([r["confidence"] for r in ours], abs=1e-5)
