@@ -1,22 +1,39 @@
-"""Rasa's own command line (`rasa run ...`), with one speed fix to Rasa 3.6 applied first.
+"""Rasa's own command line (`rasa run ...`), with three speed fixes to Rasa 3.6 applied first.
 
 Run with Rasa's Python from the project root, as the launcher does:
     .venv-rasa/bin/python -m channels.rasa_server run --enable-api ...
 
-Why: Rasa 3.6 checks every custom action's reply with `jsonschema.validate(reply, schema)`,
-which first validates the schema itself against the JSON Schema meta-schema, on every call.
-The schema is a constant. Under load, py-spy put two thirds of the Rasa server's time for a
-do-nothing custom action there (docs/benchmarks.md, "The action-server hop").
+Each fix was found with py-spy on the Rasa server under load (docs/benchmarks.md, "Speed and
+scale"); none changes what Rasa answers or stores.
 
-The fix builds the validator once. A valid reply passes with the same checks; an invalid one
-goes through Rasa's own method, so the error and its message are exactly Rasa's.
+1. `install_cached_action_validator`: Rasa checks every custom action's reply with
+   `jsonschema.validate(reply, schema)`, which first validates the constant schema itself
+   against the JSON Schema meta-schema, on every call: two thirds of the Rasa server's time for
+   a do-nothing action. The validator is now built once; an invalid reply still goes through
+   Rasa's own method, so the error and its message are exactly Rasa's.
+2. `install_event_type_cache`: every event loaded from the tracker store finds its class by
+   walking all subclasses of `Event` (`Event.resolve_by_type`), about 30 classes per event,
+   per message. The classes are fixed once Rasa is imported, so the lookup is a dict; a name
+   the dict does not know goes to Rasa's own method (new subclasses, "topic", errors).
+3. `install_sqlite_tracker_tuning`: on SQLite (the one-machine default), Rasa's SQL tracker
+   store opens and closes the database file for every read and every save, and commits in
+   the default rollback-journal mode, an fsync per commit. It now keeps its connections in a
+   pool and runs in WAL mode with synchronous=NORMAL, SQLite's documented setting for WAL: a
+   commit survives the server crashing; only a power cut or OS crash can lose the last
+   commits. Other databases (PostgreSQL) are untouched.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["install_cached_action_validator", "main"]
+__all__ = [
+    "install_cached_action_validator",
+    "install_event_type_cache",
+    "install_speed_fixes",
+    "install_sqlite_tracker_tuning",
+    "main",
+]
 
 
 def install_cached_action_validator() -> None:
@@ -40,8 +57,68 @@ def install_cached_action_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
-def main() -> None:
+def install_event_type_cache() -> None:
+    from rasa.shared.core.events import Event
+
+    if getattr(Event.resolve_by_type, "cached_types", False):
+        return
+    rasa_resolve = Event.resolve_by_type
+    known: dict[str, type | None] = {}  # None: "topic", which Rasa skips on purpose
+
+    def resolve_by_type(type_name: str, default: type | None = None) -> type | None:
+        if type_name in known:
+            return known[type_name]
+        try:
+            found = rasa_resolve(type_name)
+        except ValueError:  # unknown name: not remembered, Rasa's own answer (the default or the error)
+            return rasa_resolve(type_name, default)
+        known[type_name] = found
+        return found
+
+    resolve_by_type.cached_types = True  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
+
+
+def install_sqlite_tracker_tuning() -> None:
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    if getattr(SQLTrackerStore.__init__, "sqlite_tuning", False):
+        return
+    rasa_init = SQLTrackerStore.__init__
+
+    def set_pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # stored in the file; cheap to repeat
+        cursor.execute("PRAGMA synchronous=NORMAL")  # per connection
+        cursor.close()
+
+    def __init__(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
+        rasa_init(self, *args, **kwargs)
+        url = self.engine.url
+        if self.engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+            return  # PostgreSQL etc. keep Rasa's engine; so does an in-memory SQLite database
+        # Rasa's SQLite engine opens and closes the file for every session (SQLAlchemy 1.4's
+        # NullPool): a pool keeps connections open. Rasa uses the store from its event-loop
+        # thread; check_same_thread=False only lets the pool hand a connection to another thread
+        # when Rasa does, one user at a time (the pool's guarantee).
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+        sa.event.listen(self.engine, "connect", set_pragmas)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    __init__.sqlite_tuning = True  # type: ignore[attr-defined]
+    SQLTrackerStore.__init__ = __init__  # type: ignore[method-assign]
+
+
+def install_speed_fixes() -> None:
     install_cached_action_validator()
+    install_event_type_cache()
+    install_sqlite_tracker_tuning()
+
+
+def main() -> None:
+    install_speed_fixes()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

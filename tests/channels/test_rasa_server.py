@@ -1,4 +1,4 @@
-"""channels/rasa_server.py: Rasa's action-reply check, with the schema validated once instead of per call.
+"""channels/rasa_server.py: Rasa 3.6 with its speed fixes gives the same answers and keeps the same data.
 
 These run in the Rasa environment (.venv-rasa), where the code runs in production.
 """
@@ -71,6 +71,68 @@ def test_an_invalid_reply_fails_with_exactly_rasas_error() -> None:
     """
     )
     assert out.split() == ["True", "True", "True"]
+
+
+def test_event_classes_resolve_as_in_rasa_and_unknown_names_still_fail() -> None:
+    out = run_in_rasa(
+        """
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+    from channels.rasa_server import install_event_type_cache
+
+    names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic"]
+    before = {name: Event.resolve_by_type(name) for name in names}
+    install_event_type_cache()
+    install_event_type_cache()
+    after = {name: Event.resolve_by_type(name) for name in names}
+    again = {name: Event.resolve_by_type(name) for name in names}  # now from the cache
+    try:
+        Event.resolve_by_type("no_such_event")
+        error = None
+    except ValueError as e:
+        error = str(e)
+    fallback = Event.resolve_by_type("no_such_event", UserUttered)
+    print(len(names) > 20, before == after == again, error, fallback is UserUttered)
+    """
+    )
+    assert out.strip() == "True True Unknown event name 'no_such_event'. True"
+
+
+def test_the_sqlite_tracker_store_pools_connections_in_wal_mode_and_keeps_conversations(tmp_path) -> None:
+    db = tmp_path / "tracker.db"
+    script = f"""
+    import asyncio, sqlite3
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered, ActionExecuted, BotUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from channels.rasa_server import install_sqlite_tracker_tuning
+
+    install_sqlite_tracker_tuning()
+    domain = Domain.empty()
+
+    async def main():
+        store = SQLTrackerStore(domain, dialect="sqlite", db="{db}")
+        tracker = DialogueStateTracker.from_events("alice", [UserUttered("where is my order")])
+        await store.save(tracker)
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(BotUttered("It ships today."))
+        await store.save(tracker)
+        reopened = SQLTrackerStore(domain, dialect="sqlite", db="{db}")  # as after a restart
+        loaded = await reopened.retrieve("alice")
+        memory = SQLTrackerStore(domain, dialect="sqlite", db=None)  # in-memory stays as Rasa made it
+        await memory.save(tracker)
+        from_memory = await memory.retrieve("alice")
+        mode = sqlite3.connect("{db}").execute("PRAGMA journal_mode").fetchone()[0]
+        print(type(store.engine.pool).__name__, mode,
+              [e.as_dict()["event"] for e in loaded.events] == [e.as_dict()["event"] for e in tracker.events],
+              len(loaded.events), type(memory.engine.pool).__name__ != "QueuePool", len(from_memory.events))
+
+    asyncio.run(main())
+    """
+    out = run_in_rasa(script)
+    assert out.split() == ["QueuePool", "wal", "True", "3", "True", "3"]
 
 
 def test_the_launcher_starts_rasa_through_it() -> None:
