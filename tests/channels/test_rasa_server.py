@@ -135,6 +135,49 @@ def test_the_sqlite_tracker_store_pools_connections_in_wal_mode_and_keeps_conver
     assert out.split() == ["QueuePool", "wal", "True", "3", "True", "3"]
 
 
+def test_action_server_calls_reuse_one_connection_and_errors_stay_rasas() -> None:
+    out = run_in_rasa(
+        """
+    import asyncio
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+    from channels.rasa_server import install_kept_http_sessions
+
+    install_kept_http_sessions()
+    peers = set()
+
+    async def webhook(request):
+        peers.add(request.transport.get_extra_info("peername"))
+        if request.query.get("fail"):
+            return web.Response(status=500, text="boom")
+        body = await request.json()
+        return web.json_response({"echo": body["n"], "token": request.query.get("token")})
+
+    async def main():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
+        replies = [await endpoint.request(json={"n": n}) for n in range(5)]
+        try:
+            await endpoint.request(json={"n": 5}, params={"fail": "1"})
+            error = None
+        except ClientResponseError as e:
+            error = e.status
+        again = await endpoint.request(json={"n": 6})
+        print([r["echo"] for r in replies] + [again["echo"]], replies[0]["token"], error, len(peers))
+        await runner.cleanup()
+
+    asyncio.run(main())
+    """
+    )
+    assert out.split() == ["[0,", "1,", "2,", "3,", "4,", "6]", "t0k", "500", "1"]
+
+
 def test_the_launcher_starts_rasa_through_it() -> None:
     from bot.config import Settings
     from bot.launcher import services
