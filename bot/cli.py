@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     kb_scale.add_argument(
         "--compare-at", type=int, default=1_000_000, help="also build the other approximate kind here"
     )
+    kb_scale.add_argument(
+        "--generator",
+        choices=("layered", "islands"),
+        default="layered",
+        help="synthetic vectors: layered (fitted to real embeddings) or islands (isolated topics, the worst case)",
+    )
     kb_scale.add_argument("--out", type=Path, default=figures / "kb_scale.json")
     kb_scale.set_defaults(handler=_bench_kb_scale)
 
@@ -360,7 +366,13 @@ def _bench_conversations(args: argparse.Namespace) -> int:
 def _bench_kb_scale(args: argparse.Namespace) -> int:
     from bot.bench.kb_scale import run_kb_scale
 
-    run_kb_scale(args.sizes, queries=args.queries, compare_at=args.compare_at or None, out=args.out)
+    run_kb_scale(
+        args.sizes,
+        queries=args.queries,
+        compare_at=args.compare_at or None,
+        generator=args.generator,
+        out=args.out,
+    )
     return 0
 
 

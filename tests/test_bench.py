@@ -33,15 +33,35 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 def test_synthetic_vectors_are_unit_length_and_recall_counts_shared_neighbours() -> None:
-    vectors = synthetic_vectors(50)
-    assert vectors.shape == (50, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    for generator in ("layered", "islands"):
+        vectors = synthetic_vectors(50, generator=generator)
+        assert vectors.shape == (50, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert recall_at_k(np.array([[1, 2, 3, 4]]), np.array([[1, 2, 9, 8]])) == 0.5
+
+
+def test_the_layered_generator_has_the_cosines_it_was_fitted_to() -> None:
+    # The weights were fitted to real MiniLM vectors (docs/benchmarks.md, "KB scale"); the layer
+    # structure is what makes the fit: same group ~0.89, same topic ~0.71, unrelated ~0.07.
+    from bot.bench.kb_scale import LayeredSyntheticKB
+
+    model = LayeredSyntheticKB(20_000)
+    vectors = model.draw(4_000, seed=1)
+    rng = np.random.default_rng(0)
+    group_a, group_b = model.groups[:2]
+    assert abs(float(group_a @ group_b)) < 0.25  # random directions in 384 dimensions
+    similarity = vectors[:400] @ vectors.T
+    np.fill_diagonal(similarity[:, :400], -1)
+    nearest = np.sort(similarity, axis=1)[:, -1]
+    unrelated = similarity[np.arange(400), rng.integers(0, 4_000, 400)]
+    assert 0.03 < float(np.median(unrelated)) < 0.12
+    assert float(np.median(nearest)) > 0.6  # other chunks of the same topic or group stand out
 
 
 def test_kb_scale_writes_its_figures(tmp_path: Path) -> None:
     figures = run("kb-scale", "--sizes", "1000,3000", "--queries", "10", "--compare-at", "2000",
-                  "--out", str(tmp_path / "kb_scale.json"))  # fmt: skip
+                  "--generator", "islands", "--out", str(tmp_path / "kb_scale.json"))  # fmt: skip
     assert [row["chunks"] for row in figures["sizes"]] == [1000, 3000]
+    assert figures["generator"] == "islands" and {row["generator"] for row in figures["sizes"]} == {"islands"}
     assert [row["index"] for row in figures["comparison"]] == ["hnsw"]  # the product picks flat at 2000
     for row in figures["sizes"] + figures["comparison"]:
         assert {"build_s", "index_mb", "rss_delta_mb", "recall_at_10", "params"} <= set(row)
@@ -55,10 +75,10 @@ def test_kb_real_compares_real_and_synthetic_vectors_of_one_size(tmp_path: Path)
     for name in ("faqs.jsonl", "queries.jsonl"):
         (data / "stackfaq" / name).write_bytes((FIXTURES / "stackfaq_tiny" / name).read_bytes())
     figures = run("kb-real", "--data", str(data), "--queries", "3", "--out", str(tmp_path / "kb_real.json"))
-    real, synthetic = figures["rows"]
-    assert (real["vectors"], synthetic["vectors"]) == ("real", "synthetic")
-    assert real["chunks"] == synthetic["chunks"] == len(real_sentences(data)) - 3
-    for row in (real, synthetic):
+    real, layered, islands = figures["rows"]
+    assert (real["vectors"], layered["vectors"], islands["vectors"]) == ("real", "layered", "islands")
+    assert real["chunks"] == layered["chunks"] == islands["chunks"] == len(real_sentences(data)) - 3
+    for row in (real, layered, islands):
         assert row["median_cosine"]["nearest"] >= row["median_cosine"]["tenth"]
         assert [s["efSearch"] for s in row["sweep"]] == [16, 32, 64, 128, 256, 512]
         assert all(0 <= s["recall_at_10"] <= 1 for s in row["sweep"])
