@@ -158,6 +158,7 @@ def test_minilm_featurizer_matches_sentence_transformers() -> None:
 _DENSE_CLASSIFIER_SCRIPT = """
 import asyncio, json, sys
 from pathlib import Path
+import numpy as np
 from rasa.core.agent import Agent
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -165,6 +166,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.model_training import train_nlu
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
 from nlu_components.dense_intent_classifier import DenseIntentClassifier
 from nlu_components.minilm_featurizer import MiniLMFeaturizer
 
@@ -177,15 +180,28 @@ featurizer = MiniLMFeaturizer(MiniLMFeaturizer.get_default_config(), "minilm")
 (work / "storage").mkdir()
 storage, resource = LocalModelStorage(work / "storage"), Resource("dense")
 context = ExecutionContext(GraphSchema({}), node_name="dense")
+training = featurizer.process_training_data(load_data(str(work / "nlu.yml")))
 trained = DenseIntentClassifier.create({}, storage, resource, context)
-trained.train(featurizer.process_training_data(load_data(str(work / "nlu.yml"))))
+trained.train(training)
 loaded = DenseIntentClassifier.load({}, storage, resource, context)
+
+# Two intents: sklearn's binary model (one score, logistic); one intent: nothing to train.
+two = [m for m in training.intent_examples if m.get("intent") in ("greet", "bye")]
+binary = DenseIntentClassifier.create({}, storage, Resource("binary"), context)
+binary.train(TrainingData(two))
+X = np.vstack([m.get_dense_features("text")[1].features for m in two])
+reference = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000).fit(X, [m.get("intent") for m in two])
+single = DenseIntentClassifier.create({}, storage, Resource("single"), context)
+single.train(TrainingData([m for m in two if m.get("intent") == "greet"]))
 
 def rank(classifier):
     messages = featurizer.process([Message(data={"text": text}) for text in texts])
     return [[m.get("intent"), m.get("intent_ranking")] for m in classifier.process(messages)]
 
 out = {"parsed": [[p["intent"], p["intent_ranking"]] for p in parsed], "trained": rank(trained), "loaded": rank(loaded)}
+out["binary_classes"] = [binary.classes, [str(c) for c in reference.classes_]]
+out["binary_max_difference"] = float(abs(binary.predict_proba(X) - reference.predict_proba(X)).max())
+out["single"] = rank(single)[0]
 print(json.dumps(out))
 """
 
@@ -231,6 +247,9 @@ def test_dense_intent_classifier_in_a_rasa_pipeline(tmp_path: Path) -> None:
     assert out["trained"][-1] == [{"name": None, "confidence": 0.0}, []]
 
     assert out["loaded"] == out["trained"]  # same arrays from storage, same probabilities
+    binary_classes, sklearn_classes = out["binary_classes"]
+    assert binary_classes == sklearn_classes and out["binary_max_difference"] < 1e-4
+    assert out["single"] == [{"name": None, "confidence": 0.0}, []]  # one intent: left untrained
     # The pipeline's model, packed into an archive and loaded by Agent.load, ranks as the bare one.
     for (_, ranking), (_, ours) in zip(out["parsed"][:-1], out["trained"][:-1], strict=True):
         assert [r["name"] for r in ranking] == [r["name"] for r in ours]
