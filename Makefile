@@ -48,11 +48,13 @@ eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchma
 	$(APP) -m bot nlu-bench clinc150 --config eval/nlu_configs/minilm_light.yml --out docs/figures/nlu_clinc150_minilm_light.json
 	$(APP) -m bot nlu-bench clinc150 --classifier minilm-lr --out docs/figures/nlu_clinc150_minilm_lr.json
 	$(APP) -m bot nlu-bench clinc150 --config eval/nlu_configs/minilm_lr.yml --out docs/figures/nlu_clinc150_minilm_lr_rasa.json
+	$(APP) -m bot nlu-bench clinc150 --config eval/nlu_configs/minilm_lr_sparse.yml --out docs/figures/nlu_clinc150_minilm_lr_sparse.json
 	$(APP) -m bot nlu-bench hint3 --out docs/figures/nlu_hint3.json
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_light.yml --out docs/figures/nlu_hint3_minilm_light.json
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm.yml --out docs/figures/nlu_hint3_minilm.json
 	$(APP) -m bot nlu-bench hint3 --classifier minilm-lr --out docs/figures/nlu_hint3_minilm_lr.json
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr.yml --out docs/figures/nlu_hint3_minilm_lr_rasa.json
+	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr_sparse.yml --out docs/figures/nlu_hint3_minilm_lr_sparse.json
 
 bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
 	$(APP) -m bot bench conversations --out docs/figures/conversations.json
