@@ -13,6 +13,9 @@ KB_SOURCES := $(shell find data/kb -type f 2>/dev/null)
 RASA_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET_SOURCES := $(shell find widget/src -type f 2>/dev/null) widget/build.mjs widget/package.json
 WIDGET_BUNDLE := bot/web/static/widget/kestrel-widget.js
+# The embedding model's ONNX export: the action server embeds questions with it, the Rasa
+# server's MiniLM featurizer (config.yml) embeds every message with it.
+ONNX_MODEL := models/onnx/all-MiniLM-L6-v2/model.onnx
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 CHROMIUM := /usr/bin/chromium
 export RASA_TELEMETRY_ENABLED := false
@@ -21,7 +24,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json models/kestrel.tar.gz $(WIDGET_BUNDLE) ## install both environments, build the KB index, the chat widget, train the model (only what is missing or stale)
+setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json $(ONNX_MODEL) models/kestrel.tar.gz $(WIDGET_BUNDLE) ## install both environments, build the KB index, the chat widget, train the model (only what is missing or stale)
 
 run: setup ## set up what is missing, then start Rasa, the action server and the helpdesk (Ctrl-C stops all)
 	@$(APP) -m bot run
@@ -89,7 +92,10 @@ kb_index/meta.json: $(KB_SOURCES) .venv/.installed
 	$(APP) -m bot kb build --source data/kb --index kb_index
 	touch $@
 
-models/kestrel.tar.gz: $(RASA_DATA) .venv-rasa/.installed
+$(ONNX_MODEL): .venv/.installed
+	$(APP) -m bot kb export-onnx --dir models/onnx
+
+models/kestrel.tar.gz: $(RASA_DATA) $(wildcard nlu_components/*.py) .venv-rasa/.installed $(ONNX_MODEL)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name kestrel
 	touch $@
 

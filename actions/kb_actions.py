@@ -25,9 +25,7 @@ def knowledge_base() -> KnowledgeBase:
 
     limit_query_threads(settings.kb_query_threads)
     embedder = (
-        OnnxEmbedder(
-            settings.embedding_model_path, export_dir=settings.var_dir / "onnx", threads=settings.kb_query_threads
-        )
+        OnnxEmbedder(settings.embedding_model_path, export_dir=settings.onnx_dir, threads=settings.kb_query_threads)
         if settings.kb_query_backend == "onnx"
         else SentenceTransformerEmbedder(settings.embedding_model_path)
     )

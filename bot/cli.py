@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     calibrate.set_defaults(handler=_kb_calibrate)
 
+    export = kb.add_parser("export-onnx", help="export the embedding model to ONNX (for the action and Rasa servers)")
+    export.add_argument("--dir", type=Path, default=settings.onnx_dir)
+    export.set_defaults(handler=_kb_export_onnx)
+
     run = commands.add_parser("run", help="start Rasa, the action server and the helpdesk; Ctrl-C stops all")
     run.set_defaults(handler=_run)
 
@@ -213,6 +217,15 @@ def _kb_build(args: argparse.Namespace) -> int:
         f"({report.embedded_articles} embedded, {report.reused_articles} unchanged, "
         f"{report.removed_articles} removed, {len(report.problems)} problems)"
     )
+    return 0
+
+
+def _kb_export_onnx(args: argparse.Namespace) -> int:
+    from bot.kb.onnx_embedding import OnnxEmbedder
+
+    embedder = OnnxEmbedder(get_settings().embedding_model_path, export_dir=args.dir)
+    embedder.embed(["warm up"])  # exports on first use, atomically; a second run reuses the file
+    print(embedder.export_path)
     return 0
 
 

@@ -45,8 +45,11 @@ class Settings(BaseSettings):
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").
     kb_query_threads: int = 1
     # How the action server embeds a chat question: "onnx" (the same weights on onnxruntime, exported
-    # once into var/onnx; 6 ms instead of 20 ms a question here) or "torch" (sentence-transformers).
+    # once into models/onnx; 6 ms instead of 20 ms a question here) or "torch" (sentence-transformers).
     kb_query_backend: Literal["onnx", "torch"] = "onnx"
+    # The ONNX export of the embedding model (`make setup` runs `python -m bot kb export-onnx`), shared
+    # by the action server and the Rasa server's MiniLM featurizer (which reads SUPPORT_ONNX_DIR).
+    onnx_dir: Path = PROJECT_ROOT / "models" / "onnx"
 
     # Processes and ports
     host: str = "127.0.0.1"

@@ -108,6 +108,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     return {
         "SUPPORT_ACTION_ENDPOINT_URL": f"http://{settings.host}:{settings.action_port}/webhook",
         "SUPPORT_TRACKER_DB": str(settings.tracker_db),
+        "SUPPORT_ONNX_DIR": str(settings.onnx_dir),  # the MiniLM featurizer's transformer (config.yml)
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore",

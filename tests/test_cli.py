@@ -72,3 +72,13 @@ def test_kb_search_with_a_missing_index_explains_how_to_build_one(tmp_path: Path
     assert result.returncode == 1
     assert "python -m bot kb build" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_kb_export_onnx_writes_the_model_once(tmp_path: Path) -> None:
+    first = bot("kb", "export-onnx", "--dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    path = Path(first.stdout.strip().splitlines()[-1])
+    assert path == tmp_path / "all-MiniLM-L6-v2" / "model.onnx" and path.stat().st_size > 10_000_000
+    written = path.stat().st_mtime_ns
+    again = bot("kb", "export-onnx", "--dir", str(tmp_path))
+    assert again.returncode == 0 and path.stat().st_mtime_ns == written  # reused, not exported again

@@ -125,21 +125,30 @@ def test_one_real_rasa_training(tmp_path: Path) -> None:
 @pytest.mark.skipif(not nb.RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
 @pytest.mark.timeout(180)
 def test_minilm_featurizer_matches_sentence_transformers() -> None:
-    """The Rasa-side MiniLM (numpy, no torch) gives the KB embedder's vectors."""
+    """The Rasa-side MiniLM (no torch: onnxruntime on the export, or numpy) gives the KB embedder's vectors."""
     import subprocess
 
     import numpy as np
 
+    from bot.config import get_settings
     from bot.kb.embedding import SentenceTransformerEmbedder
 
+    onnx_path = get_settings().onnx_dir / "all-MiniLM-L6-v2" / "model.onnx"
+    assert onnx_path.exists(), "make setup exports the model (python -m bot kb export-onnx)"
     texts = ["Where is my refund?", "Héllo, I can't log-in!!", "x"]
     script = (
         "import json, sys\n"
+        "from pathlib import Path\n"
         "from nlu_components.minilm_featurizer import MiniLMEncoder, default_model_path\n"
-        "print(json.dumps(MiniLMEncoder(default_model_path()).encode(json.loads(sys.argv[1])).tolist()))\n"
+        "texts = json.loads(sys.argv[1])\n"
+        "out = {}\n"
+        "for onnx in (sys.argv[2], '/nonexistent/model.onnx'):\n"
+        "    encoder = MiniLMEncoder(default_model_path(), onnx_path=Path(onnx))\n"
+        "    out[encoder.backend] = encoder.encode(texts).tolist()\n"
+        "print(json.dumps(out))\n"
     )
     done = subprocess.run(
-        [str(nb.RASA_PYTHON), "-c", script, json.dumps(texts)],
+        [str(nb.RASA_PYTHON), "-c", script, json.dumps(texts), str(onnx_path)],
         cwd=nb.PROJECT_ROOT,
         env=nb._rasa_env(),
         capture_output=True,
@@ -147,9 +156,11 @@ def test_minilm_featurizer_matches_sentence_transformers() -> None:
         timeout=170,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    ours = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    backends = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(backends) == {"onnxruntime", "numpy"}
     reference = SentenceTransformerEmbedder().embed(texts)
-    assert (ours * reference).sum(axis=1).min() > 0.9999
+    for vectors in backends.values():
+        assert (np.array(vectors) * reference).sum(axis=1).min() > 0.9999
 
 
 # Runs in .venv-rasa. Trains MiniLM + DenseIntentClassifier twice on the same tiny data: inside a
