@@ -116,7 +116,11 @@ def _kb_scale(data: dict[str, Any], path: Path) -> None:
     recalls = [r["recall_at_10"] for r in rows]
     middle.plot(sizes, recalls, "o-", label="recall@10 vs exact")
     middle.axhline(0.95, color="red", linestyle="--", linewidth=0.8, label="0.95 target at 1M")
-    middle.set(xscale="log", ylim=(min(0.8, min(recalls) - 0.05), 1.01), xlabel="chunks", ylabel="recall@10")
+    generator = data.get("generator", "islands")  # runs before the layered generator were islands
+    middle.set(
+        xscale="log", ylim=(min(0.8, min(recalls) - 0.05), 1.01), xlabel=f"chunks ({generator} generator)",
+        ylabel="recall@10",
+    )  # fmt: skip
     middle.legend(fontsize=7, loc="lower left")
     right.bar([f"{s:,}" for s in sizes], [r["build_s"] for r in rows], color="tab:green")
     right.bar_label(right.containers[0], [f"{r['build_s']:.1f} s\n{r['index']}" for r in rows], fontsize=7)
