@@ -40,7 +40,7 @@ lint: .venv/.installed ## ruff and mypy
 	.venv/bin/ruff format --check bot actions channels tests
 	.venv/bin/mypy bot
 
-eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (about 25 min; NLU benchmarks: make eval-nlu)
+eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (NLU benchmarks: make eval-nlu)
 	$(APP) -m bot kb eval --json docs/figures/kb_eval.json --plot docs/figures/kb_threshold_curve.png
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
