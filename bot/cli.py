@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     conversations.add_argument("--closed-duration", type=float, default=30, help="seconds per closed-loop run")
     conversations.add_argument("--levels", type=_ints, default=(1, 10, 50), help="customers, e.g. 1,10,50")
     conversations.add_argument("--closed-customers", type=int, default=10)
+    conversations.add_argument(
+        "--sequential-duration", type=float, default=20, help="seconds of one customer without pauses (0: skip)"
+    )
     conversations.add_argument("--think", type=float, default=2.0, help="seconds between a customer's messages")
     conversations.add_argument("--channels", type=lambda v: tuple(v.split(",")), default=("rest", "socketio"))
     conversations.add_argument("--out", type=Path, default=figures / "conversations.json")
@@ -369,6 +372,7 @@ def _bench_conversations(args: argparse.Namespace) -> int:
         closed_duration_s=args.closed_duration,
         levels=args.levels,
         closed_customers=args.closed_customers,
+        sequential_duration_s=args.sequential_duration,
         think_s=args.think,
         channels=args.channels,
         out=args.out,

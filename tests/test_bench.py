@@ -135,13 +135,15 @@ def test_simulated_customer_answers_the_ticket_form(bot_says: str, customer_type
 
 @pytest.mark.e2e
 def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
-    tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2"]
+    tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2",
+            "--sequential-duration", "1"]  # fmt: skip
     figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
     assert set(figures["startup"]["ready_after_s"]) == {"actions", "rasa", "helpdesk"}
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk"}
     runs = figures["runs"]
     assert {(r["channel"], r["loop"], r["customers"]) for r in runs} >= {
-        ("rest", "open", 1), ("rest", "open", 2), ("socketio", "open", 2), ("socketio", "closed", 2),
+        ("rest", "sequential", 1), ("rest", "open", 1), ("rest", "open", 2), ("socketio", "open", 2),
+        ("socketio", "closed", 2),
     }  # fmt: skip
     for r in runs:
         assert {"messages_per_s", "errors", "messages", "stray_socket_parts", "kinds"} <= set(r)

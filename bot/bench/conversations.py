@@ -172,9 +172,10 @@ async def _customer(
 
 async def run_load(
     settings: Settings, channel: str, customers: int, think_s: float, kinds: tuple[str, ...], duration_s: float,
-    expected_parts: dict[str, int],
+    expected_parts: dict[str, int], loop: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One run: `customers` conversations for `duration_s`; messages started after it are not sent."""
+    """One run: `customers` conversations for `duration_s`; messages started after it are not sent.
+    `loop` names the run ("open" with pauses, "closed" without, unless given)."""
     samples: list[Sample] = []
     limits = httpx.Limits(max_connections=customers + 5, max_keepalive_connections=customers + 5)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
@@ -199,7 +200,7 @@ async def run_load(
         "channel": channel,
         "customers": customers,
         "think_s": think_s,
-        "loop": "closed" if think_s == 0 else "open",
+        "loop": loop or ("closed" if think_s == 0 else "open"),
         "duration_s": round(elapsed, 1),
         "messages": len(samples),
         "messages_per_s": round(len(samples) / elapsed, 2) if elapsed > 0 else 0.0,
@@ -223,6 +224,7 @@ def run_conversations(
     closed_duration_s: float = 30,
     levels: tuple[int, ...] = (1, 10, 50),
     closed_customers: int = 10,
+    sequential_duration_s: float = 20,
     think_s: float = 2.0,
     channels: tuple[str, ...] = ("rest", "socketio"),
     out=None,
@@ -247,6 +249,15 @@ def run_conversations(
         for channel in channels:
             # Warm every path once (first KB search, first socket connection) outside the figures.
             asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected))
+            # One customer, no pause, all three kinds in turn: every message alone on the server
+            # (about 200 KB answers in 20 s here), for latency without queueing.
+            if sequential_duration_s:
+                runs.append(
+                    asyncio.run(
+                        run_load(settings, channel, 1, 0, MIXED_KINDS, sequential_duration_s, expected, "sequential")
+                    )
+                )
+                _say(runs[-1])
             for customers in levels:
                 runs.append(
                     asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, duration_s, expected))
@@ -288,7 +299,7 @@ def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, A
     for run in runs:
         kinds = run["kinds"]
         label = f"{run['channel']}_{run['loop']}_{run['customers']}"
-        if run["loop"] == "open" and kinds.get("kb", {}).get("p95_ms") and kinds.get("noop", {}).get("p95_ms"):
+        if run["loop"] != "closed" and kinds.get("kb", {}).get("p95_ms") and kinds.get("noop", {}).get("p95_ms"):
             out[f"{label}_kb_p95_over_noop_p95"] = round(kinds["kb"]["p95_ms"] / kinds["noop"]["p95_ms"], 2)
         if run["loop"] == "open" and run["customers"] == max(levels):
             worst = max((v["p95_ms"] or 0) for v in kinds.values())
