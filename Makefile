@@ -36,8 +36,8 @@ test: setup $(CHROMIUM) ## run the whole test suite (browser tests included)
 	$(APP) -m pytest
 
 lint: .venv/.installed ## ruff and mypy
-	.venv/bin/ruff check bot actions channels tests
-	.venv/bin/ruff format --check bot actions channels tests
+	.venv/bin/ruff check bot actions channels tests nlu_components eval
+	.venv/bin/ruff format --check bot actions channels tests nlu_components eval
 	.venv/bin/mypy bot
 
 eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (NLU benchmarks: make eval-nlu)

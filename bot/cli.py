@@ -285,12 +285,12 @@ def _kb_eval(args: argparse.Namespace) -> int:
     figures["decision"] = {}
     for split in ("dev", "test"):
         subset = [q for q in questions if q.split == split]
-        (row,) = decision_curve(kb, subset, [kb.threshold])
+        (decision,) = decision_curve(kb, subset, [kb.threshold])
         print(
-            f"  {split:<5} {row.answerable:>10} {row.correct_answer_rate:8.3f} {row.wrong_answer_rate:6.3f} "
-            f"{row.out_of_scope:>4} {row.false_answer_rate:12.3f}"
+            f"  {split:<5} {decision.answerable:>10} {decision.correct_answer_rate:8.3f} "
+            f"{decision.wrong_answer_rate:6.3f} {decision.out_of_scope:>4} {decision.false_answer_rate:12.3f}"
         )
-        figures["decision"][split] = row.__dict__
+        figures["decision"][split] = decision.__dict__
 
     # The whole trade-off: every threshold, the demo questions' test split and other people's
     # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.

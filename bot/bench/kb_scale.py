@@ -115,7 +115,10 @@ class LayeredSyntheticKB:
         return out
 
 
-GENERATORS = {"layered": LayeredSyntheticKB, "islands": SyntheticKB}
+GENERATORS: dict[str, type[LayeredSyntheticKB] | type[SyntheticKB]] = {
+    "layered": LayeredSyntheticKB,
+    "islands": SyntheticKB,
+}
 Generator = Literal["layered", "islands"]
 
 

@@ -14,7 +14,9 @@ class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
 
     name: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int: ...  # read-only: embedders compute it from their model
 
     def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray: ...
 

@@ -121,7 +121,7 @@ class DecisionScores:
 
 
 def _top_hits(kb: KnowledgeBase, questions: list[Question]) -> list[tuple[str | None, float]]:
-    out = []
+    out: list[tuple[str | None, float]] = []
     for q in questions:
         hits = kb.search(q.text, top_k=1)
         out.append((hits[0].article_id, hits[0].score) if hits else (None, float("-inf")))

@@ -8,7 +8,6 @@ below `min_similarity` the ticket goes to "other".
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,10 +120,11 @@ class Router:
         if not top:
             return None
         # Similarity-weighted vote; ties go to the single closest example.
-        votes: Counter[str] = Counter()
+        votes: dict[str, float] = {}
         for i in top:
-            votes[self._example_labels[i]] += float(scores[i])
-        return votes.most_common(1)[0][0]
+            label = self._example_labels[i]
+            votes[label] = votes.get(label, 0.0) + float(scores[i])
+        return max(votes, key=lambda label: votes[label])  # first seen (the closest) wins a tie
 
 
 def _normalise(text: str) -> str:
