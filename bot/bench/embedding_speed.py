@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.bench.common import machine, write_json
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, get_settings
 from bot.kb.embedding import SentenceTransformerEmbedder
 from bot.kb.evaluate import evaluate_stackfaq
 from bot.kb.onnx_embedding import OnnxEmbedder
@@ -53,7 +53,7 @@ def _backends() -> list[tuple[str, SentenceTransformerEmbedder]]:
     return [
         ("torch", SentenceTransformerEmbedder()),
         ("torch-int8", QuantisedEmbedder()),
-        ("onnx", OnnxEmbedder(export_dir=PROJECT_ROOT / "var" / "onnx")),
+        ("onnx", OnnxEmbedder(export_dir=get_settings().onnx_dir)),  # the export make setup wrote
     ]
 
 
