@@ -40,6 +40,15 @@ def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
         dispatcher.utter_message(**kwargs)
 
 
+def changed_slots(tracker: Tracker, values: dict[str, Any]) -> list[dict]:
+    """SlotSet events for the values that differ from the tracker's.
+
+    Rasa stores every event and reloads the whole conversation for each message, so a slot
+    set to the value it already has costs on every later turn for nothing.
+    """
+    return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
+
+
 class ActionAnswerFromKB(Action):
     def name(self) -> str:
         return c.ACTION_ANSWER_FROM_KB
@@ -55,20 +64,14 @@ class ActionAnswerFromKB(Action):
         if answer.decision == "answer" and answer.best:
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
-            unresolved = False
         elif (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_OUT_OF_SCOPE:
             # Out of scope and no article either: say so, and offer no ticket for the weather.
             dispatcher.utter_message(response="utter_out_of_scope")
-            shown, unresolved = [], False
+            shown = []
         else:
             send(dispatcher, not_found_reply(answer.hits))
-            shown, unresolved = [], True
-        return [
-            SlotSet(c.SLOT_KB_TOPIC, topic),
-            SlotSet(c.SLOT_KB_QUERY, query),
-            SlotSet(c.SLOT_KB_SHOWN, shown),
-            SlotSet(c.SLOT_KB_UNRESOLVED, unresolved),
-        ]
+            shown = []
+        return changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown})
 
 
 class ActionKBNotHelpful(Action):
@@ -87,7 +90,7 @@ class ActionKBNotHelpful(Action):
             send(dispatcher, answer_reply(unseen[0], second_try=True))
             return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
         send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
-        return [SlotSet(c.SLOT_KB_UNRESOLVED, True)]
+        return []
 
 
 class ActionPing(Action):

@@ -71,6 +71,17 @@ def payload_of(message: dict, title_fragment: str) -> str:
     return next(b["payload"] for b in buttons if title_fragment in b["title"])
 
 
+def test_a_kb_answer_arrives_whole_then_asks_whether_it_helped(chat: ChatSession) -> None:
+    chat.say("how do i reset my password")
+    answer = chat.wait_for_text("Here's what I found")
+    # The lead, the passage and the article link in one message (Rasa's own channel sent three).
+    lead, *passage, link = answer["text"].split("\n\n")
+    assert "**" in lead and passage and link.startswith("Read the full article: [")
+    assert "/articles/reset-password)" in link
+    feedback = chat.wait_for_text("Did this solve it?")
+    assert [b["title"] for b in feedback["quick_replies"]] == ["Yes, that solved it", "No"]
+
+
 def test_ticket_reply_resolution_and_rating_over_socketio(running_stack: Settings, chat: ChatSession) -> None:
     chat.say("/open_ticket")
     chat.wait_for_text("email address")
@@ -106,8 +117,9 @@ def test_ticket_reply_resolution_and_rating_over_socketio(running_stack: Setting
 
         # Resolved: the bot asks whether it is solved, then for a rating.
         assert api.patch(f"/tickets/{reference}", json={"status": "resolved"}).json()["status"] == "resolved"
-        chat.wait_for_text("marked resolved")
-        resolved = chat.wait_for_text("Did this solve your problem?")  # the buttons come with the question
+        # One message, paragraphs and buttons together: the channel does not split at blank lines.
+        resolved = chat.wait_for_text("marked resolved")
+        assert resolved["text"].endswith("\n\nDid this solve your problem?")
         chat.say(payload_of(resolved, "Yes"))
         prompt = chat.wait_for_text("How would you rate")
         five = payload_of(prompt, "★★★★★")

@@ -52,8 +52,8 @@ class WidgetHistory(BaseModel):
 def history_from_events(events: list[dict[str, Any]]) -> list[WidgetMessage]:
     """The customer's and the bot's messages of a Rasa tracker, nothing else (no slots, no actions).
 
-    Bot texts are split at blank lines the way Rasa's socketio channel splits them live, with the
-    buttons on the last part, so a reload redraws exactly the bubbles the customer saw.
+    One bot event is one message, paragraphs and buttons included, as the socket.io channel sends
+    it live (channels/socketio.py), so a reload redraws exactly the bubbles the customer saw.
     A button click arrives as its payload ("/affirm"); it is shown with the button's title.
     """
     messages: list[WidgetMessage] = []
@@ -79,16 +79,12 @@ def history_from_events(events: list[dict[str, Any]]) -> list[WidgetMessage]:
             last_buttons = buttons or last_buttons
             is_agent = metadata.get("sender") == "agent"
             agent = metadata.get("agent") if is_agent and isinstance(metadata.get("agent"), str) else None
-            parts = str(event.get("text") or "").strip().split("\n\n")
-            for index, part in enumerate(parts):
-                on_last = buttons if index == len(parts) - 1 else []
-                if not part.strip() and not on_last:
-                    continue
-                messages.append(
-                    WidgetMessage(
-                        sender="agent" if is_agent else "bot", text=part, buttons=on_last, time=time, agent=agent
-                    )
-                )
+            text = str(event.get("text") or "").strip()
+            if not text and not buttons:
+                continue
+            messages.append(
+                WidgetMessage(sender="agent" if is_agent else "bot", text=text, buttons=buttons, time=time, agent=agent)
+            )
     return messages[-MAX_HISTORY_MESSAGES:]
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.kb_actions as kb_actions
@@ -49,7 +48,6 @@ def test_answer_from_kb_cites_the_article_and_asks_for_feedback() -> None:
     assert [b["payload"] for b in feedback["buttons"]] == ["/affirm", "/deny"]
     slots = slots_of(events)
     assert slots["kb_shown"] == ["reset-password"]
-    assert slots["kb_unresolved"] is False
     assert slots["kb_topic"] == "i forgot my password, how do i get a new one"
 
 
@@ -59,7 +57,6 @@ def test_answer_from_kb_is_honest_when_it_does_not_know() -> None:
     assert "rather not guess" in message["text"]
     assert "buttons" not in message or not message["buttons"]
     assert "open a ticket" in offer["text"]
-    assert slots_of(events)["kb_unresolved"] is True
     assert slots_of(events)["kb_shown"] == []
 
 
@@ -71,8 +68,15 @@ def test_answer_from_kb_reads_a_follow_up_with_the_previous_topic() -> None:
     )
     slots = slots_of(events)
     assert slots["kb_query"] == "how do i send back something i bought and how long does that take?"
-    assert slots["kb_topic"] == "how do i send back something i bought"  # the topic stays for the next follow-up
+    assert "kb_topic" not in slots  # the topic stays for the next follow-up, and is not stored again
     assert "Did this solve it?" in [m["text"] for m in messages]
+
+
+def test_answer_from_kb_stores_only_the_slots_that_change() -> None:
+    question = "how do i reset my password"
+    _, first = run(ActionAnswerFromKB(), tracker(question))
+    asked_again = tracker(question, **slots_of(first))
+    assert run(ActionAnswerFromKB(), asked_again)[1] == []
 
 
 @pytest.mark.parametrize("text", ["", "   ", "/deny"])
@@ -102,7 +106,7 @@ def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() 
     message, offer = messages
     assert message["text"].startswith("Sorry, I couldn't find an answer")
     assert [b["payload"] for b in offer["buttons"]] == ["/open_ticket", "/decline_ticket"]
-    assert events == [SlotSet("kb_unresolved", True)]
+    assert events == []  # nothing new to remember: the shown articles stay as they were
     for article_id in shown:  # never offers again what was already rejected
         assert f"/{article_id})" not in message["text"]
 

@@ -15,7 +15,7 @@ def test_without_tokens_rasa_gets_only_rest_and_socketio(tmp_path: Path) -> None
     written = yaml.safe_load(
         write_credentials(Settings(var_dir=tmp_path, telegram_token=None, slack_bot_token=None)).read_text()
     )
-    assert list(written) == ["rest", "socketio"]
+    assert list(written) == ["rest", "channels.socketio.SocketIOInput"]
 
 
 def test_configured_channels_are_added_and_their_secrets_stay_out_of_the_file(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_configured_channels_are_added_and_their_secrets_stay_out_of_the_file(tm
     )
     text = write_credentials(settings).read_text()
     written = yaml.safe_load(text)
-    assert list(written) == ["rest", "socketio", "channels.telegram.TelegramInput", "channels.slack.SlackInput"]
+    assert list(written) == ["rest", "channels.socketio.SocketIOInput", "channels.telegram.TelegramInput", "channels.slack.SlackInput"]
     assert written["channels.telegram.TelegramInput"]["secret_token"] == "${TELEGRAM_SECRET_TOKEN}"
     assert "value" not in text  # Rasa expands the ${VAR}s from its environment
 
@@ -45,7 +45,7 @@ def test_only_the_configured_channel_is_added(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, telegram_token=None, slack_bot_token="xoxb-1", slack_signing_secret="s")
     assert list(yaml.safe_load(write_credentials(settings).read_text())) == [
         "rest",
-        "socketio",
+        "channels.socketio.SocketIOInput",
         "channels.slack.SlackInput",
     ]
 

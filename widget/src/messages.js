@@ -3,8 +3,8 @@
 // What the helpdesk pushes for an agent ("**Sam** from our Technical team replied on SUP-000042:").
 // Rasa's socketio channel drops message metadata, so live agent replies are known by this line.
 const AGENT_REPLY = /^\*\*([^*\n]{1,80})\*\* from our [^\n]{0,80}?team replied/;
-// The KB answer ends with its source ("Read the full article: [Title](https://...)"), which Rasa's
-// socketio channel sends as a message of its own (it splits texts at blank lines): drawn as a card.
+// The KB answer ends with its source ("Read the full article: [Title](https://...)"): drawn as a
+// card under the answer's text (the channel sends the whole answer as one message).
 const ARTICLE_LINK = /(?:^|\n+)Read the full article: \[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)\s*$/;
 // The rating prompt's buttons ("/rate_ticket{...}") are drawn as five stars.
 const RATING_PAYLOAD = /^\/rate_ticket\b/;
@@ -64,7 +64,7 @@ function cleanButtons(buttons) {
     .map((b) => ({ title: b.title, payload: b.payload }));
 }
 
-/** Rasa sends an empty part for "\n\n\n\n" in a text: nothing to draw. */
+/** A bot message with no text and no buttons: nothing to draw. */
 export function isEmpty(message) {
   return !message.text.trim() && message.buttons.length === 0;
 }

@@ -1,0 +1,51 @@
+"""Rasa's socket.io channel, sending each bot message whole.
+
+Rasa's `SocketIOOutput` splits every text at blank lines and emits each part as a message of
+its own, so one KB answer ("Here's what I found in **Title**:", the passage, the article link)
+reached the widget as three bubbles and three socket.io events. This channel emits one event
+per bot message with its paragraphs inside, and the buttons on it; the widget draws the
+paragraphs (widget/src/markdown.js), and the chat history (bot/web/widget.py) is cut the same
+way, so a reload redraws exactly what was shown live. Everything else (sessions, JWT, the
+`socketio` name that pushes use as `output_channel`) is Rasa's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels import socketio as rasa_socketio
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint
+
+__all__ = ["SocketIOInput", "WholeMessageOutput"]
+
+
+class WholeMessageOutput(rasa_socketio.SocketIOOutput):
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"text": text.strip()})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        quick_replies = [
+            {"content_type": "text", "title": button["title"], "payload": button["payload"]} for button in buttons
+        ]
+        await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
+
+
+class SocketIOInput(rasa_socketio.SocketIOInput):
+    def get_output_channel(self) -> OutputChannel | None:
+        """For pushes through the HTTP API (`output_channel=socketio`): None when Rasa's is."""
+        if super().get_output_channel() is None:
+            return None
+        return WholeMessageOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Rasa's message handler builds its own output channel for each message; it is swapped
+        # here rather than copying the handler (sessions, JWT checks) out of Rasa.
+        async def with_whole_messages(message: UserMessage) -> Any:
+            if isinstance(message.output_channel, rasa_socketio.SocketIOOutput):
+                message.output_channel = WholeMessageOutput(message.output_channel.sio, self.bot_message_evt)
+            return await on_new_message(message)
+
+        return super().blueprint(with_whole_messages)
