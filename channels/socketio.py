@@ -11,7 +11,8 @@ way, so a reload redraws exactly what was shown live. Everything else (sessions,
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels import socketio as rasa_socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage

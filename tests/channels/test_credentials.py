@@ -30,7 +30,12 @@ def test_configured_channels_are_added_and_their_secrets_stay_out_of_the_file(tm
     )
     text = write_credentials(settings).read_text()
     written = yaml.safe_load(text)
-    assert list(written) == ["rest", "channels.socketio.SocketIOInput", "channels.telegram.TelegramInput", "channels.slack.SlackInput"]
+    assert list(written) == [
+        "rest",
+        "channels.socketio.SocketIOInput",
+        "channels.telegram.TelegramInput",
+        "channels.slack.SlackInput",
+    ]
     assert written["channels.telegram.TelegramInput"]["secret_token"] == "${TELEGRAM_SECRET_TOKEN}"
     assert "value" not in text  # Rasa expands the ${VAR}s from its environment
 
