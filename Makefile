@@ -94,6 +94,7 @@ kb_index/meta.json: $(KB_SOURCES) .venv/.installed
 
 $(ONNX_MODEL): .venv/.installed
 	$(APP) -m bot kb export-onnx --dir models/onnx
+	touch $@  # an existing export is kept; without this, a reinstall would rebuild on every start
 
 models/kestrel.tar.gz: $(RASA_DATA) $(wildcard nlu_components/*.py) .venv-rasa/.installed $(ONNX_MODEL)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name kestrel

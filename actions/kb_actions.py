@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +15,7 @@ from bot.config import get_settings
 from bot.kb.followup import contextualize
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
+from nlu_components import shared_vector
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +42,15 @@ def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
         dispatcher.utter_message(**kwargs)
 
 
+def shared_vector_of(tracker: Tracker, kb: KnowledgeBase) -> np.ndarray | None:
+    """The latest message's sentence vector from Rasa's NLU pipeline, if it is one this KB can use."""
+    return shared_vector.decode(
+        tracker.latest_message.get(shared_vector.TEXT_VECTOR_KEY),
+        model=kb.embedder.name,
+        dimension=kb.embedder.dimension,
+    )
+
+
 def changed_slots(tracker: Tracker, values: dict[str, Any]) -> list[dict]:
     """SlotSet events for the values that differ from the tracker's.
 
@@ -59,7 +70,10 @@ class ActionAnswerFromKB(Action):
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
             return []
         query, follow_up = contextualize(question, tracker.get_slot(c.SLOT_KB_TOPIC))
-        answer = knowledge_base().answer(query)
+        kb = knowledge_base()
+        # The NLU pipeline embedded this very text already; a follow-up is searched with its topic.
+        vector = None if follow_up else shared_vector_of(tracker, kb)
+        answer = kb.answer(query, query_vector=vector)
         topic = tracker.get_slot(c.SLOT_KB_TOPIC) if follow_up else question
         if answer.decision == "answer" and answer.best:
             send(dispatcher, answer_reply(answer.best))

@@ -35,6 +35,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components import shared_vector
+from nlu_components.shared_vector import TEXT_VECTOR_KEY
 from nlu_components.wordpiece import WordPieceTokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +55,20 @@ def default_model_path() -> str:
     return found[-1]
 
 
+def model_name(model_path: str) -> str:
+    """The model's name as the KB names it (bot/kb/embedding.py)."""
+    name = Path(model_path).name
+    return "all-MiniLM-L6-v2" if name == "model" else name  # the package names its folder "model"
+
+
 def default_onnx_path(model_path: str) -> Path:
     """Where `make setup` exports the model to ONNX (`python -m bot kb export-onnx`, in .venv, which
-    has torch): $SUPPORT_ONNX_DIR, else models/onnx/, then the model's name as the KB names it."""
-    name = Path(model_path).name
-    name = "all-MiniLM-L6-v2" if name == "model" else name  # the package names its folder "model"
-    return Path(os.environ.get("SUPPORT_ONNX_DIR") or PROJECT_ROOT / "models" / "onnx") / name / "model.onnx"
+    has torch): $SUPPORT_ONNX_DIR, else models/onnx/, then the model's name."""
+    return (
+        Path(os.environ.get("SUPPORT_ONNX_DIR") or PROJECT_ROOT / "models" / "onnx")
+        / model_name(model_path)
+        / "model.onnx"
+    )
 
 
 class MiniLMEncoder:
@@ -96,18 +106,22 @@ class MiniLMEncoder:
         self.layers = 1 + max(int(k.split(".")[2]) for k in self.weights if k.startswith("encoder.layer."))
         self.heads = 12  # config.json: num_attention_heads
 
-    def _ids(self, texts: list[str]) -> list[list[int]]:
-        rows = (self.tokenizer.tokenize(text) for text in texts)
-        return [[self.cls, *row[: self.max_tokens - 2], self.sep] for row in rows]
-
     def encode(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
+        return self.encode_checked(texts, batch_size=batch_size)[0]
+
+    def encode_checked(self, texts: list[str], *, batch_size: int = 32) -> tuple[np.ndarray, list[bool]]:
+        """The vectors, and for each text whether it fitted whole in `max_tokens` (not truncated)."""
         out = np.zeros((len(texts), self.dimension), np.float32)
+        whole = [False] * len(texts)
         # Sort by length so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
-            out[index] = self._encode_batch(self._ids([texts[i] or " " for i in index]))
-        return out
+            pieces = [self.tokenizer.tokenize(texts[i] or " ") for i in index]
+            for i, row in zip(index, pieces, strict=True):
+                whole[i] = len(row) <= self.max_tokens - 2
+            out[index] = self._encode_batch([[self.cls, *row[: self.max_tokens - 2], self.sep] for row in pieces])
+        return out, whole
 
     def _encode_batch(self, ids: list[list[int]]) -> np.ndarray:
         length = max(len(row) for row in ids)
@@ -204,7 +218,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         onnx_path = Path(config["onnx_path"]) if config.get("onnx_path") else None
-        self.encoder = MiniLMEncoder(config.get("model_path") or default_model_path(), onnx_path=onnx_path)
+        model_path = config.get("model_path") or default_model_path()
+        self.model_name = model_name(model_path)
+        self.encoder = MiniLMEncoder(model_path, onnx_path=onnx_path)
 
     @classmethod
     def create(
@@ -217,18 +233,25 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process([m for m in training_data.training_examples if m.get(TEXT)])
+        self._featurize([m for m in training_data.training_examples if m.get(TEXT)], share=False)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        texts = [m.get(TEXT) for m in messages if m.get(TEXT)]
-        if not texts:
+        return self._featurize(messages, share=True)
+
+    def _featurize(self, messages: list[Message], *, share: bool) -> list[Message]:
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text:
             return messages
-        vectors = iter(self.encoder.encode(texts, batch_size=self._config["batch_size"]))
-        for message in messages:
-            if message.get(TEXT):
-                # Sentence features only; DIET unifies them with the sparse sequence features.
-                self.add_features_to_message(None, next(vectors)[None, :], TEXT, message)  # type: ignore[arg-type]
+        vectors, whole = self.encoder.encode_checked(
+            [m.get(TEXT) for m in with_text], batch_size=self._config["batch_size"]
+        )
+        for message, vector, fitted in zip(with_text, vectors, whole, strict=True):
+            # Sentence features only; DIET unifies them with the sparse sequence features.
+            self.add_features_to_message(None, vector[None, :], TEXT, message)  # type: ignore[arg-type]
+            if share and fitted:
+                # Into the parse data, for the KB action to search with (nlu_components/shared_vector.py).
+                message.set(TEXT_VECTOR_KEY, shared_vector.encode(vector, self.model_name), add_to_output=True)
         return messages
 
     @classmethod

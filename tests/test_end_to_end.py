@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
+from nlu_components import shared_vector
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +26,20 @@ def texts(messages: list[dict]) -> str:
 
 
 def test_kb_question_gets_the_right_article(running_stack: Settings) -> None:
-    messages = say(running_stack, f"e2e-{uuid.uuid4().hex}", "hey, i forgot my password, how do i get a new one")
+    sender = f"e2e-{uuid.uuid4().hex}"
+    messages = say(running_stack, sender, "hey, i forgot my password, how do i get a new one")
     assert "https://help.kestrelhome.example/articles/reset-password" in texts(messages)
     assert messages[-1]["text"] == "Did this solve it?"
     assert [b["title"] for b in messages[-1]["buttons"]] == ["Yes, that solved it", "No"]
+
+    # The NLU pipeline's sentence vector is in the stored message, for the KB action to reuse.
+    tracker = httpx.get(
+        f"{running_stack.rasa_url}/conversations/{sender}/tracker",
+        params={"token": running_stack.rasa_token},
+        timeout=30,
+    ).json()
+    shared = tracker["latest_message"].get(shared_vector.TEXT_VECTOR_KEY)
+    assert shared_vector.decode(shared, model="all-MiniLM-L6-v2", dimension=384) is not None
 
 
 def test_out_of_scope_question_gets_the_honest_answer(running_stack: Settings) -> None:

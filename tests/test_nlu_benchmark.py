@@ -210,6 +210,7 @@ def rank(classifier):
     return [[m.get("intent"), m.get("intent_ranking")] for m in classifier.process(messages)]
 
 out = {"parsed": [[p["intent"], p["intent_ranking"]] for p in parsed], "trained": rank(trained), "loaded": rank(loaded)}
+out["text_vectors"] = [p.get("text_vector") for p in parsed]
 out["binary_classes"] = [binary.classes, [str(c) for c in reference.classes_]]
 out["binary_max_difference"] = float(abs(binary.predict_proba(X) - reference.predict_proba(X)).max())
 out["single"] = rank(single)[0]
@@ -235,7 +236,8 @@ def test_dense_intent_classifier_in_a_rasa_pipeline(tmp_path: Path) -> None:
         "  - name: FallbackClassifier\n    threshold: 0.5\n    ambiguity_threshold: 0.1\npolicies: []\n"
     )
     held_out = {"could I get my money returned": "refund", "where is my parcel right now": "track_order"}
-    texts = [*held_out, ""]
+    too_long = "my parcel never arrived and " * 30  # over the featurizer's 128 word pieces
+    texts = [*held_out, too_long, ""]
     done = subprocess.run(
         [str(nb.RASA_PYTHON), "-c", _DENSE_CLASSIFIER_SCRIPT, str(tmp_path), json.dumps(texts)],
         cwd=tmp_path,  # Rasa writes a .rasa cache folder into its working directory
@@ -258,6 +260,18 @@ def test_dense_intent_classifier_in_a_rasa_pipeline(tmp_path: Path) -> None:
     assert out["trained"][-1] == [{"name": None, "confidence": 0.0}, []]
 
     assert out["loaded"] == out["trained"]  # same arrays from storage, same probabilities
+
+    # The parse data carries the sentence vector the KB would compute, for the KB action to reuse;
+    # not for a text the featurizer had to cut, nor for an empty one.
+    from bot.kb.embedding import SentenceTransformerEmbedder
+    from nlu_components import shared_vector
+
+    embedder = SentenceTransformerEmbedder()
+    vectors = dict(zip(texts, out["text_vectors"], strict=True))
+    for text in held_out:
+        shared = shared_vector.decode(vectors[text], model=embedder.name, dimension=embedder.dimension)
+        assert shared is not None and float(shared @ embedder.embed([text])[0]) > 0.9999
+    assert vectors[too_long] is None and vectors[""] is None
     binary_classes, sklearn_classes = out["binary_classes"]
     assert binary_classes == sklearn_classes and out["binary_max_difference"] < 1e-4
     assert out["single"] == [{"name": None, "confidence": 0.0}, []]  # one intent: left untrained

@@ -115,35 +115,45 @@ class KnowledgeBase:
     def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
         return cls(load_index(index_dir), embedder or SentenceTransformerEmbedder(), threshold=threshold)
 
-    def answer(self, question: str, *, top_k: int = 5) -> Answer:
-        """Search and decide. An empty question escalates with no hits."""
-        hits = self.search(question, top_k=top_k)
+    def answer(self, question: str, *, top_k: int = 5, query_vector: np.ndarray | None = None) -> Answer:
+        """Search and decide. An empty question escalates with no hits.
+
+        `query_vector`: the question's embedding when the caller already has it from this
+        embedder's model (the NLU pipeline's, nlu_components/shared_vector.py); else it is embedded here.
+        """
+        hits = self.search(question, top_k=top_k, query_vector=query_vector)
         if not hits:
             return Answer("escalate", [], "empty_question" if not clean_query(question) else "low_confidence")
         if hits[0].score < self.threshold:
             return Answer("escalate", hits, "low_confidence")
         return Answer("answer", hits, "confident")
 
-    def search(self, question: str, *, top_k: int = 5, mode: Mode = "fused") -> list[Hit]:
+    def search(
+        self, question: str, *, top_k: int = 5, mode: Mode = "fused", query_vector: np.ndarray | None = None
+    ) -> list[Hit]:
         """Ranked articles, best first, at most `top_k` of them."""
         query = clean_query(question)
         if not query or not self.index.chunks:
             return []
-        rows, scores, query_vector = self._chunk_scores(query, mode)
+        rows, scores, query_vector = self._chunk_scores(query, mode, query_vector)
         hits = self._best_per_article(rows, scores)
         if mode == "fused":
             assert query_vector is not None
             hits = self._with_centroids(hits, query_vector)
         return hits[:top_k]
 
-    def _chunk_scores(self, query: str, mode: Mode) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _chunk_scores(
+        self, query: str, mode: Mode, query_vector: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Candidate chunk rows, their scores under `mode`, and the query's vector (not for bm25)."""
         total = len(self.index.chunks)
         take = min(CANDIDATES, total)
         rows: np.ndarray = np.zeros(0, dtype=np.int64)
-        query_vector = None
-        if mode in ("dense", "fused"):
+        if mode == "bm25":
+            query_vector = None
+        elif query_vector is None:
             query_vector = self.embedder.embed([query])[0]
+        if query_vector is not None:
             _, found = self.index.faiss_index.search(query_vector[None, :], take)
             rows = found[0][found[0] >= 0]
         lexical = None

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.kb_actions as kb_actions
 from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionPing
+from nlu_components import shared_vector
 
 
 @pytest.fixture(autouse=True)
@@ -17,11 +18,16 @@ def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kb_actions, "knowledge_base", lambda: demo_kb)
 
 
-def tracker(text: str = "", intent: str = "ask_question", **slots: Any) -> Tracker:
+def tracker(text: str = "", intent: str = "ask_question", *, parse_extra: dict | None = None, **slots: Any) -> Tracker:
     return Tracker(
         sender_id="test-user",
         slots=slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": [],
+            **(parse_extra or {}),
+        },
         events=[],
         paused=False,
         followup_action=None,
@@ -77,6 +83,46 @@ def test_answer_from_kb_stores_only_the_slots_that_change() -> None:
     _, first = run(ActionAnswerFromKB(), tracker(question))
     asked_again = tracker(question, **slots_of(first))
     assert run(ActionAnswerFromKB(), asked_again)[1] == []
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.texts = inner, inner.name, []
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: list[str], *, show_progress: bool = False):
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+def test_answer_from_kb_searches_with_the_nlu_pipelines_vector_instead_of_embedding_again(
+    demo_kb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "the app crashes when i open it"
+    counting = CountingEmbedder(demo_kb.embedder)
+    monkeypatch.setattr(demo_kb, "embedder", counting)
+    messages, _ = run(ActionAnswerFromKB(), tracker(question))
+    assert counting.texts == [question]  # no vector in the parse data: embedded here
+
+    vector = shared_vector.encode(counting.inner.embed([question])[0], counting.name)
+    given = tracker(question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector})
+    counting.texts.clear()
+    assert run(ActionAnswerFromKB(), given)[0] == messages  # the same answer
+    assert counting.texts == []
+
+    # Another model's vector, or a follow-up (searched together with its topic), is embedded here.
+    foreign = tracker(question, parse_extra={shared_vector.TEXT_VECTOR_KEY: {**vector, "model": "other"}})
+    run(ActionAnswerFromKB(), foreign)
+    follow_up = tracker(
+        "and how long does that take?", kb_topic=question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector}
+    )
+    run(ActionAnswerFromKB(), follow_up)
+    assert counting.texts == [question, f"{question} and how long does that take?"]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "/deny"])
