@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +32,14 @@ def knowledge_base() -> KnowledgeBase:
         if settings.kb_query_backend == "onnx"
         else SentenceTransformerEmbedder(settings.embedding_model_path)
     )
-    return KnowledgeBase.load(settings.kb_index_dir, threshold=settings.kb_answer_threshold, embedder=embedder)
+    kb = KnowledgeBase.load(settings.kb_index_dir, threshold=settings.kb_answer_threshold, embedder=embedder)
+    kb.search("warm up")  # the embedder's session and the index are built now, not in a customer's turn
+    # What is alive now (libraries, model, index) lives as long as the server: freeze it out of
+    # Python's full collections, which walked all of it and stalled every reply for about 200 ms
+    # every 20 s or so under load (docs/benchmarks.md). Reference counting still frees it.
+    gc.collect()
+    gc.freeze()
+    return kb
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:

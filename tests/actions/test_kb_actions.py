@@ -12,6 +12,8 @@ import actions.kb_actions as kb_actions
 from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionPing
 from nlu_components import shared_vector
 
+REAL_KNOWLEDGE_BASE = kb_actions.knowledge_base
+
 
 @pytest.fixture(autouse=True)
 def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +157,21 @@ def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() 
     assert events == []  # nothing new to remember: the shown articles stay as they were
     for article_id in shown:  # never offers again what was already rejected
         assert f"/{article_id})" not in message["text"]
+
+
+def test_the_loaded_knowledge_base_is_frozen_out_of_full_collections() -> None:
+    import gc
+
+    knowledge_base = REAL_KNOWLEDGE_BASE  # the fixture points the module's name at the test KB
+    knowledge_base.cache_clear()
+    gc.unfreeze()
+    try:
+        kb = knowledge_base()
+        assert gc.get_freeze_count() > 10_000
+        assert kb.search("how do i reset my password")[0].article_id == "reset-password"
+    finally:
+        gc.unfreeze()
+        knowledge_base.cache_clear()
 
 
 def test_ping_replies_pong() -> None:

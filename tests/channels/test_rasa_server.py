@@ -178,6 +178,30 @@ def test_action_server_calls_reuse_one_connection_and_errors_stay_rasas() -> Non
     assert out.split() == ["[0,", "1,", "2,", "3,", "4,", "6]", "t0k", "500", "1"]
 
 
+def test_objects_alive_once_the_model_is_loaded_are_frozen_out_of_full_collections() -> None:
+    out = run_in_rasa(
+        """
+    import asyncio, gc
+    from rasa.core import run
+    from channels.rasa_server import install_gc_freeze_after_model_load
+
+    calls = []
+
+    async def rasas_loader(model_path, endpoints, remote_storage, app, loop):
+        calls.append((model_path, app))
+        return "the agent"
+
+    run.load_agent_on_start = rasas_loader
+    install_gc_freeze_after_model_load()
+    install_gc_freeze_after_model_load()  # twice: still one wrapper
+    frozen_before = gc.get_freeze_count()
+    agent = asyncio.run(run.load_agent_on_start("models/", None, None, "app", None))
+    print(agent, calls == [("models/", "app")], frozen_before == 0, gc.get_freeze_count() > 10000)
+    """
+    )
+    assert out.strip() == "the agent True True True"
+
+
 def test_the_launcher_starts_rasa_through_it() -> None:
     from bot.config import Settings
     from bot.launcher import services
