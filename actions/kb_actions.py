@@ -15,7 +15,7 @@ from actions import constants as c
 from bot.config import get_settings
 from bot.kb.followup import contextualize
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import KnowledgeBase, limit_query_threads
+from bot.kb.search import MAX_QUERY_CHARS, KnowledgeBase, limit_query_threads
 from nlu_components import shared_vector
 
 
@@ -79,8 +79,10 @@ class ActionAnswerFromKB(Action):
             return []
         query, follow_up = contextualize(question, tracker.get_slot(c.SLOT_KB_TOPIC))
         kb = knowledge_base()
-        # The NLU pipeline embedded this very text already; a follow-up is searched with its topic.
-        vector = None if follow_up else shared_vector_of(tracker, kb)
+        # The NLU pipeline embedded this very text already; a follow-up is searched with its topic,
+        # and a text the search cuts short (MAX_QUERY_CHARS) is not the text that was embedded.
+        searched_whole = len(" ".join(question.split())) <= MAX_QUERY_CHARS
+        vector = shared_vector_of(tracker, kb) if searched_whole and not follow_up else None
         answer = kb.answer(query, query_vector=vector)
         topic = tracker.get_slot(c.SLOT_KB_TOPIC) if follow_up else question
         if answer.decision == "answer" and answer.best:

@@ -124,7 +124,9 @@ def test_answer_from_kb_searches_with_the_nlu_pipelines_vector_instead_of_embedd
         "and how long does that take?", kb_topic=question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector}
     )
     run(ActionAnswerFromKB(), follow_up)
-    assert counting.texts == [question, f"{question} and how long does that take?"]
+    long_question = question + " and here is the whole crash log: " + "0x0000 " * 200
+    run(ActionAnswerFromKB(), tracker(long_question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector}))
+    assert counting.texts == [question, f"{question} and how long does that take?", long_question[:1000]]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "/deny"])
