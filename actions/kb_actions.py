@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from bot.config import get_settings
-from bot.kb.followup import contextualize
+from bot.kb.followup import answer_in_context
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import MAX_QUERY_CHARS, KnowledgeBase, limit_query_threads
 from nlu_components import shared_vector
@@ -77,14 +77,13 @@ class ActionAnswerFromKB(Action):
         if not question.strip() or question.startswith("/"):
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
             return []
-        query, follow_up = contextualize(question, tracker.get_slot(c.SLOT_KB_TOPIC))
         kb = knowledge_base()
-        # The NLU pipeline embedded this very text already; a follow-up is searched with its topic,
-        # and a text the search cuts short (MAX_QUERY_CHARS) is not the text that was embedded.
+        # The NLU pipeline embedded this very text already, unless the search cuts it short.
         searched_whole = len(" ".join(question.split())) <= MAX_QUERY_CHARS
-        vector = shared_vector_of(tracker, kb) if searched_whole and not follow_up else None
-        answer = kb.answer(query, query_vector=vector)
-        topic = tracker.get_slot(c.SLOT_KB_TOPIC) if follow_up else question
+        vector = shared_vector_of(tracker, kb) if searched_whole else None
+        previous_topic = tracker.get_slot(c.SLOT_KB_TOPIC)
+        answer, query, follow_up = answer_in_context(kb, question, previous_topic, query_vector=vector)
+        topic = previous_topic if follow_up else question
         if answer.decision == "answer" and answer.best:
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]

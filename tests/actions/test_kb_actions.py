@@ -117,12 +117,13 @@ def test_answer_from_kb_searches_with_the_nlu_pipelines_vector_instead_of_embedd
     assert run(ActionAnswerFromKB(), given)[0] == messages  # the same answer
     assert counting.texts == []
 
-    # Another model's vector, or a follow-up (searched together with its topic), is embedded here.
+    # Another model's vector is not used: the question is embedded here.
     foreign = tracker(question, parse_extra={shared_vector.TEXT_VECTOR_KEY: {**vector, "model": "other"}})
     run(ActionAnswerFromKB(), foreign)
-    follow_up = tracker(
-        "and how long does that take?", kb_topic=question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector}
-    )
+    # A follow-up is also searched with its topic, which the NLU pipeline never embedded.
+    follow_up_text = "and how long does that take?"
+    own_vector = shared_vector.encode(counting.inner.embed([follow_up_text])[0], counting.name)
+    follow_up = tracker(follow_up_text, kb_topic=question, parse_extra={shared_vector.TEXT_VECTOR_KEY: own_vector})
     run(ActionAnswerFromKB(), follow_up)
     long_question = question + " and here is the whole crash log: " + "0x0000 " * 200
     run(ActionAnswerFromKB(), tracker(long_question, parse_extra={shared_vector.TEXT_VECTOR_KEY: vector}))

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.kb.followup import contextualize, is_follow_up
+from bot.kb.followup import answer_in_context, contextualize, is_follow_up
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,24 @@ def test_contextualize_joins_a_follow_up_to_the_topic() -> None:
 
 def test_contextualize_without_a_topic_keeps_the_question() -> None:
     assert contextualize("and how long does that take?", None) == ("and how long does that take?", False)
+
+
+def test_a_follow_up_is_answered_with_its_topic(demo_kb) -> None:
+    answer, query, follow_up = answer_in_context(
+        demo_kb, "and how long does that take?", "how do i send back something i bought"
+    )
+    assert follow_up and query == "how do i send back something i bought and how long does that take?"
+    assert answer.decision == "answer" and answer.best.article_id == "return-an-item"
+
+
+def test_a_new_question_that_says_it_is_not_bent_towards_the_last_topic(demo_kb) -> None:
+    question = "the app crashes when i open it"
+    assert is_follow_up(question)  # short, and "it" points back: it reads like a follow-up
+    answer, query, follow_up = answer_in_context(demo_kb, question, "how do i reset my password")
+    assert not follow_up and query == question
+    assert answer.decision == "answer" and answer.best.article_id == "app-crashes"
+
+
+def test_without_a_topic_the_question_is_read_alone(demo_kb) -> None:
+    _, query, follow_up = answer_in_context(demo_kb, "  how much does it cost? ", None)
+    assert (query, follow_up) == ("how much does it cost?", False)
