@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = kb.add_parser("eval", help="retrieval on StackFAQ and the decision on the demo question set")
     evaluate.add_argument("--stackfaq", type=Path, default=DATASETS / "stackfaq")
     evaluate.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
+    evaluate.add_argument("--follow-ups", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_ups.jsonl")
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
@@ -291,6 +292,16 @@ def _kb_eval(args: argparse.Namespace) -> int:
             f"{decision.wrong_answer_rate:6.3f} {decision.out_of_scope:>4} {decision.false_answer_rate:12.3f}"
         )
         figures["decision"][split] = decision.__dict__
+
+    from bot.kb.evaluate import evaluate_follow_up_reading
+
+    follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
+    reading = evaluate_follow_up_reading(kb, questions, follow_ups)
+    figures["follow_up_reading"] = reading
+    print("\nQuestions after another one (right article, as shipped / always joined to the last topic):")
+    for name, counts in reading.items():
+        as_shipped, always = counts["right_as_shipped"], counts["right_always_with_topic"]
+        print(f"  {name:<10} {as_shipped:>3} / {always:>3} of {counts['cases']}")
 
     # The whole trade-off: every threshold, the demo questions' test split and other people's
     # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.

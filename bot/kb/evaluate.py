@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.kb.embedding import Embedder
 from bot.kb.index import build_index, load_index
-from bot.kb.search import KnowledgeBase, Mode, clean_query
+from bot.kb.search import Answer, KnowledgeBase, Mode, clean_query
 
 __all__ = [
     "DecisionScores",
@@ -24,6 +24,7 @@ __all__ = [
     "RetrievalScores",
     "calibrate_threshold",
     "decision_curve",
+    "evaluate_follow_up_reading",
     "evaluate_retrieval",
     "evaluate_stackfaq",
     "load_questions",
@@ -213,3 +214,38 @@ def threshold_curve(
         row.update({f"{name}_answered": answer_rates(top, threshold) for name, top in top_oos.items()})
         rows.append(row)
     return rows
+
+
+def evaluate_follow_up_reading(
+    kb: KnowledgeBase, questions: list[Question], follow_ups: list[dict], *, topics_per_question: int = 3
+) -> dict[str, dict[str, int]]:
+    """Right answers when a question comes after another one, as the chat reads it
+    (`answer_in_context`) against always joining a follow-up-like question to the last topic.
+
+    `standalone`: the answerable questions that read like follow-ups (short, "it", "that"...),
+    each after `topics_per_question` unrelated questions of the same file (fixed seed).
+    `genuine`: real follow-ups with their topic (`eval/kb_follow_ups.jsonl`).
+    """
+    import random
+
+    from bot.kb.followup import answer_in_context, contextualize, is_follow_up
+
+    answerable = [q for q in questions if q.article_id]
+    rng = random.Random(0)
+    cases = [
+        (rng.choice([t for t in answerable if t.article_id != q.article_id]).text, q.text, q.article_id)
+        for q in answerable
+        if is_follow_up(q.text)
+        for _ in range(topics_per_question)
+    ]
+    genuine = [(f["topic"], f["text"], f["article_id"]) for f in follow_ups]
+
+    def right(answer: Answer, gold: str | None) -> bool:
+        return answer.decision == "answer" and answer.best is not None and answer.best.article_id == gold
+
+    out = {}
+    for name, rows in (("standalone", cases), ("genuine", genuine)):
+        shipped = sum(right(answer_in_context(kb, text, topic)[0], gold) for topic, text, gold in rows)
+        always = sum(right(kb.answer(contextualize(text, topic)[0]), gold) for topic, text, gold in rows)
+        out[name] = {"cases": len(rows), "right_as_shipped": shipped, "right_always_with_topic": always}
+    return out

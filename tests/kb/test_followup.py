@@ -1,5 +1,6 @@
 import pytest
 
+from bot.kb.evaluate import Question, evaluate_follow_up_reading
 from bot.kb.followup import answer_in_context, contextualize, is_follow_up
 
 
@@ -60,3 +61,21 @@ def test_a_new_question_that_says_it_is_not_bent_towards_the_last_topic(demo_kb)
 def test_without_a_topic_the_question_is_read_alone(demo_kb) -> None:
     _, query, follow_up = answer_in_context(demo_kb, "  how much does it cost? ", None)
     assert (query, follow_up) == ("how much does it cost?", False)
+
+
+def test_the_follow_up_reading_is_measured_against_always_joining_the_topic(demo_kb) -> None:
+    questions = [
+        Question("a", "the app crashes when i open it", "app-crashes", "test", "in_scope"),
+        Question("b", "how do i reset my password", "reset-password", "test", "in_scope"),
+    ]
+    follow_ups = [
+        {
+            "topic": "how do i send back something i bought",
+            "text": "and how long does that take?",
+            "article_id": "return-an-item",
+        }
+    ]
+    reading = evaluate_follow_up_reading(demo_kb, questions, follow_ups, topics_per_question=1)
+    # After "how do i reset my password", joining would have answered with the password article.
+    assert reading["standalone"] == {"cases": 1, "right_as_shipped": 1, "right_always_with_topic": 0}
+    assert reading["genuine"] == {"cases": 1, "right_as_shipped": 1, "right_always_with_topic": 1}
