@@ -40,6 +40,8 @@ CENTROID_WEIGHT = 0.2
 CANDIDATES = 100
 # The model reads at most 256 word pieces; longer questions only cost time.
 MAX_QUERY_CHARS = 1000
+# An article's opening lines, joined to the passage after them when both fit in this.
+OPENING_WITH_NEXT_CHARS = 700
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,25 @@ class KnowledgeBase:
                 continue
             seen.add(chunk.article_id)
             meta = self.index.articles[chunk.article_id]
-            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), chunk.text, chunk.section))
+            passage = self._passage(int(rows[position]))
+            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), passage, chunk.section))
         return hits
+
+    def _passage(self, row: int) -> str:
+        """The chunk's text, or for an article's opening lines, those and the passage after them.
+
+        The opening (the text before the first heading) says what the article is about, so it
+        matches questions best, but it rarely holds the answer: "This article shows you how to
+        set a new password with a reset link." The next passage is where the steps start.
+        """
+        chunks = self.index.chunks
+        chunk = chunks[row]
+        title = self.index.articles[chunk.article_id].title
+        is_opening = chunk.section in ("", title) and (row == 0 or chunks[row - 1].article_id != chunk.article_id)
+        if not is_opening or row + 1 >= len(chunks) or chunks[row + 1].article_id != chunk.article_id:
+            return chunk.text
+        joined = f"{chunk.text}\n\n{chunks[row + 1].text}"
+        return joined if len(joined) <= OPENING_WITH_NEXT_CHARS else chunk.text
 
 
 def _article_centroids(index: KBIndex) -> tuple[list[str], np.ndarray]:

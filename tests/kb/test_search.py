@@ -127,3 +127,31 @@ def test_hits_serialise_as_the_query_contract(kb: KnowledgeBase) -> None:
     assert set(hit.as_dict()) == {"article_id", "title", "url", "score", "passage"}
     assert isinstance(hit.as_dict()["score"], float)
     assert np.isfinite(hit.score)
+
+
+def test_an_articles_opening_lines_come_with_the_passage_after_them(tmp_path: Path) -> None:
+    """The opening says what the article is about; the customer needs the steps after it."""
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    opening = "Forgot your password? This article shows you how to set a new one."
+    steps = "Tap Forgot password, enter your email and open the reset link we send."
+    write_article(
+        source, "reset", "Reset your password", f"{opening}\n\n## Request a link\n{steps}\n\n## Still stuck\nCall us."
+    )
+    # An opening and a next passage (each under the chunker's 90 words) too long to show together.
+    long_steps = " ".join(["Afterwards, double-check everything displayed by the configuration assistant."] * 10)
+    write_article(source, "wifi", "Connect to Wi-Fi", f"Setting up a camera on Wi-Fi.\n\n## Steps\n{long_steps}")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    opening_row = next(i for i, c in enumerate(kb.index.chunks) if c.text == opening)
+    assert kb._passage(opening_row) == f"{opening}\n\n{steps}"
+    steps_row = opening_row + 1
+    assert kb._passage(steps_row) == steps  # a passage under a heading is shown as it is
+    wifi_opening = next(i for i, c in enumerate(kb.index.chunks) if c.text == "Setting up a camera on Wi-Fi.")
+    assert kb.index.chunks[wifi_opening + 1].text == long_steps and len(long_steps) > 700
+    assert kb._passage(wifi_opening) == "Setting up a camera on Wi-Fi."
+    hit = next(h for h in kb.search("forgot password new one", top_k=5) if h.article_id == "reset")
+    assert hit.passage in (f"{opening}\n\n{steps}", steps, "Call us.")
