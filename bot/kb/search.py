@@ -40,8 +40,10 @@ CENTROID_WEIGHT = 0.2
 CANDIDATES = 100
 # The model reads at most 256 word pieces; longer questions only cost time.
 MAX_QUERY_CHARS = 1000
-# An article's opening lines, joined to the passage after them when both fit in this.
-OPENING_WITH_NEXT_CHARS = 700
+# The longest passage shown: an article's opening lines are joined to the passage after them,
+# and a passage of a few words to the one before it in its section, when the two fit in this.
+JOINED_PASSAGE_CHARS = 700
+SHORT_PASSAGE_WORDS = 25
 
 
 @dataclass(frozen=True)
@@ -199,20 +201,31 @@ class KnowledgeBase:
         return hits
 
     def _passage(self, row: int) -> str:
-        """The chunk's text, or for an article's opening lines, those and the passage after them.
+        """The chunk's text, with a neighbour where the chunk alone would not answer.
 
-        The opening (the text before the first heading) says what the article is about, so it
-        matches questions best, but it rarely holds the answer: "This article shows you how to
-        set a new password with a reset link." The next passage is where the steps start.
+        An article's opening lines (before the first heading) say what the article is about, so
+        they match questions best, but rarely hold the answer ("This article shows you how to
+        set a new password with a reset link."): the passage after them, where the steps start,
+        comes with them. A passage of a few words is usually the last sentence of a section the
+        chunker had to split ("Express delivery is not available outside the EU and the UK."):
+        the passage before it in the same section comes first. Either only when both fit in
+        JOINED_PASSAGE_CHARS.
         """
         chunks = self.index.chunks
         chunk = chunks[row]
+
+        def in_article(other: int) -> bool:
+            return 0 <= other < len(chunks) and chunks[other].article_id == chunk.article_id
+
         title = self.index.articles[chunk.article_id].title
-        is_opening = chunk.section in ("", title) and (row == 0 or chunks[row - 1].article_id != chunk.article_id)
-        if not is_opening or row + 1 >= len(chunks) or chunks[row + 1].article_id != chunk.article_id:
-            return chunk.text
-        joined = f"{chunk.text}\n\n{chunks[row + 1].text}"
-        return joined if len(joined) <= OPENING_WITH_NEXT_CHARS else chunk.text
+        if chunk.section in ("", title) and not in_article(row - 1) and in_article(row + 1):
+            joined = f"{chunk.text}\n\n{chunks[row + 1].text}"
+        elif len(chunk.text.split()) < SHORT_PASSAGE_WORDS and in_article(row - 1):
+            before = chunks[row - 1]
+            joined = f"{before.text} {chunk.text}" if before.section == chunk.section else ""
+        else:
+            joined = ""
+        return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
 
 
 def _article_centroids(index: KBIndex) -> tuple[list[str], np.ndarray]:

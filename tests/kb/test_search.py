@@ -155,3 +155,21 @@ def test_an_articles_opening_lines_come_with_the_passage_after_them(tmp_path: Pa
     assert kb._passage(wifi_opening) == "Setting up a camera on Wi-Fi."
     hit = next(h for h in kb.search("forgot password new one", top_k=5) if h.article_id == "reset")
     assert hit.passage in (f"{opening}\n\n{steps}", steps, "Call us.")
+
+
+def test_a_few_words_left_over_from_a_section_come_after_the_passage_before_them(tmp_path: Path) -> None:
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    countries = " ".join(f"We deliver to country number {n} within five days." for n in range(10))  # 90 words
+    tail = "Express delivery stays inside the EU."
+    other = "Customs duties are included in the price."
+    write_article(source, "ship", "Shipping", f"## Where we ship\n{countries} {tail}\n\n## Customs\n{other}")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    texts = [c.text for c in kb.index.chunks]
+    assert texts == [countries, tail, other]  # the chunker's 90 words left the tail on its own
+    assert kb._passage(1) == f"{countries} {tail}"
+    assert kb._passage(2) == other  # short too, but the passage before it is another section's
