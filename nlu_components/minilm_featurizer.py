@@ -15,7 +15,9 @@ Pipeline entry (config.yml, before the intent classifier):
       # onnx_path: optional; default $SUPPORT_ONNX_DIR or models/onnx, + <model name>/model.onnx
 
 It adds sentence-level features only (one 384-d vector per message); the intent classifier
-(`DenseIntentClassifier`, or DIET) reads the sentence vector.
+(`DenseIntentClassifier`, or DIET) reads the sentence vector. When parsing a chat message it
+also puts that vector into the parse data, so the KB action searches with it instead of
+embedding the question again (`nlu_components/shared_vector.py`).
 """
 
 from __future__ import annotations
