@@ -15,7 +15,7 @@ from actions import constants as c
 from bot.config import get_settings
 from bot.kb.followup import answer_in_context
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import MAX_QUERY_CHARS, KnowledgeBase, limit_query_threads
+from bot.kb.search import KnowledgeBase, limit_query_threads
 from nlu_components import shared_vector
 
 
@@ -78,9 +78,7 @@ class ActionAnswerFromKB(Action):
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
             return []
         kb = knowledge_base()
-        # The NLU pipeline embedded this very text already, unless the search cuts it short.
-        searched_whole = len(" ".join(question.split())) <= MAX_QUERY_CHARS
-        vector = shared_vector_of(tracker, kb) if searched_whole else None
+        vector = shared_vector_of(tracker, kb)  # the NLU pipeline embedded this very text already
         previous_topic = tracker.get_slot(c.SLOT_KB_TOPIC)
         answer, query, follow_up = answer_in_context(kb, question, previous_topic, query_vector=vector)
         topic = previous_topic if follow_up else question

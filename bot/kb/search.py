@@ -135,16 +135,22 @@ class KnowledgeBase:
     def search(
         self, question: str, *, top_k: int = 5, mode: Mode = "fused", query_vector: np.ndarray | None = None
     ) -> list[Hit]:
-        """Ranked articles, best first, at most `top_k` of them."""
+        """Ranked articles, best first, at most `top_k` of them.
+
+        `query_vector` is the embedding of the whole `question`; it is not used when the search
+        reads the question cut short (MAX_QUERY_CHARS), since that is another text.
+        """
         query = clean_query(question)
         if not query or not self.index.chunks:
             return []
+        if query_vector is not None and len(query) < len(" ".join(question.split())):
+            query_vector = None
         rows, scores, query_vector = self._chunk_scores(query, mode, query_vector)
-        hits = self._best_per_article(rows, scores)
+        hits, best_rows = self._best_per_article(rows, scores)
         if mode == "fused":
             assert query_vector is not None
             hits = self._with_centroids(hits, query_vector)
-        return hits[:top_k]
+        return [replace(hit, passage=self._passage(best_rows[hit.article_id])) for hit in hits[:top_k]]
 
     def _chunk_scores(
         self, query: str, mode: Mode, query_vector: np.ndarray | None
@@ -186,19 +192,20 @@ class KnowledgeBase:
         ]
         return sorted(scored, key=lambda hit: hit.score, reverse=True)
 
-    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> list[Hit]:
-        """One hit per candidate article, from its best-scoring chunk, best first."""
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> tuple[list[Hit], dict[str, int]]:
+        """One hit per candidate article, from its best-scoring chunk, best first; and that chunk's
+        row per article, for the passage shown (`_passage`, only for the hits returned)."""
         hits: list[Hit] = []
-        seen: set[str] = set()
+        best_rows: dict[str, int] = {}
         for position in np.argsort(-scores, kind="stable"):
-            chunk = self.index.chunks[int(rows[position])]
-            if chunk.article_id in seen:
+            row = int(rows[position])
+            chunk = self.index.chunks[row]
+            if chunk.article_id in best_rows:
                 continue
-            seen.add(chunk.article_id)
+            best_rows[chunk.article_id] = row
             meta = self.index.articles[chunk.article_id]
-            passage = self._passage(int(rows[position]))
-            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), passage, chunk.section))
-        return hits
+            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), chunk.text, chunk.section))
+        return hits, best_rows
 
     def _passage(self, row: int) -> str:
         """The chunk's text, with a neighbour where the chunk alone would not answer.
