@@ -62,6 +62,7 @@ eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchma
 bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
 	$(APP) -m bot bench conversations --out docs/figures/conversations.json
 	$(APP) -m bot bench kb-scale --out docs/figures/kb_scale.json
+	$(APP) -m bot bench kb-search-scale --out docs/figures/kb_search_scale.json
 	$(APP) -m bot bench kb-real --out docs/figures/kb_real.json
 	$(APP) -m bot bench embedding --out docs/figures/embedding.json
 	$(APP) -m bot bench tickets --out docs/figures/tickets.json

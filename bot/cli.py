@@ -101,6 +101,18 @@ def _parser() -> argparse.ArgumentParser:
     kb_scale.add_argument("--out", type=Path, default=figures / "kb_scale.json")
     kb_scale.set_defaults(handler=_bench_kb_scale)
 
+    kb_search_scale = bench.add_parser(
+        "kb-search-scale", help="the whole KB search on synthetic 10k-1M chunk KBs: load time, memory, latency, parts"
+    )
+    kb_search_scale.add_argument("--sizes", type=_ints, default=(10_000, 100_000, 1_000_000))
+    kb_search_scale.add_argument("--queries", type=int, default=500, help="single questions per size")
+    kb_search_scale.add_argument("--threads", type=int, default=1, help="FAISS/torch threads (the action server's: 1)")
+    kb_search_scale.add_argument("--data", type=Path, default=DATASETS, help="sentences for the chunks' text")
+    kb_search_scale.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
+    kb_search_scale.add_argument("--faiss-cache", type=Path, help="keep each size's FAISS index here between runs")
+    kb_search_scale.add_argument("--out", type=Path, default=figures / "kb_search_scale.json")
+    kb_search_scale.set_defaults(handler=_bench_kb_search_scale)
+
     kb_real = bench.add_parser("kb-real", help="HNSW on ~36k real sentence embeddings beside synthetic ones")
     kb_real.add_argument("--data", type=Path, default=DATASETS, help="dataset location (default: ../shared/datasets)")
     kb_real.add_argument("--queries", type=int, default=500)
@@ -399,6 +411,21 @@ def _bench_kb_scale(args: argparse.Namespace) -> int:
         queries=args.queries,
         compare_at=args.compare_at or None,
         generator=args.generator,
+        out=args.out,
+    )
+    return 0
+
+
+def _bench_kb_search_scale(args: argparse.Namespace) -> int:
+    from bot.bench.kb_search_scale import run_kb_search_scale
+
+    run_kb_search_scale(
+        args.data,
+        args.questions,
+        args.sizes,
+        queries=args.queries,
+        threads=args.threads,
+        faiss_cache=args.faiss_cache,
         out=args.out,
     )
     return 0

@@ -69,6 +69,38 @@ def test_kb_scale_writes_its_figures(tmp_path: Path) -> None:
     assert {"p95_at_most_10ms", "recall_at_least_0_95"} <= set(figures["targets"])
 
 
+def test_kb_search_scale_times_the_whole_search_and_its_parts(tmp_path: Path) -> None:
+    data = tmp_path / "datasets"
+    (data / "stackfaq").mkdir(parents=True)
+    for name in ("faqs.jsonl", "queries.jsonl"):
+        (data / "stackfaq" / name).write_bytes((FIXTURES / "stackfaq_tiny" / name).read_bytes())
+    figures = run("kb-search-scale", "--sizes", "300,1200", "--queries", "12", "--data", str(data),
+                  "--faiss-cache", str(tmp_path / "faiss"), "--out", str(tmp_path / "kss.json"))  # fmt: skip
+    assert figures["threads"] == 1 and figures["sentence_pool"] > 0
+    assert [row["chunks"] for row in figures["sizes"]] == [300, 1200]
+    for row in figures["sizes"]:
+        assert 0 < row["articles"] < row["chunks"]  # several chunks per article
+        assert row["load_s"] >= 0 and row["load_rss_delta_mb"] is not None
+        assert row["search"]["n"] == row["answer"]["n"] == 12 and set(row["search"]) >= LATENCY_FIELDS
+        parts = {"faiss", "bm25_scores", "candidates", "per_article", "centroids", "passages", "rest"}
+        assert set(row["parts"]) == {f"{part}_p50_ms" for part in parts}
+        assert all(value >= 0 for key, value in row["parts"].items() if key != "rest_p50_ms")
+    cached = sorted(p.name for p in (tmp_path / "faiss").iterdir())
+    assert cached == ["layered-1200-flat.faiss", "layered-300-flat.faiss"]
+
+
+def test_the_synthetic_kb_keeps_an_articles_chunks_together_and_its_text_real() -> None:
+    from bot.bench.kb_search_scale import synthetic_kb_index
+
+    pool = [f"Sentence number {i} about card payments." for i in range(50)]
+    index = synthetic_kb_index(200, pool)
+    assert len(index.chunks) == len(index.vectors) == index.faiss_index.ntotal == 200
+    order = [chunk.article_id for chunk in index.chunks]
+    assert order == sorted(order) and set(order) == set(index.articles)
+    assert all(3 <= chunk.text.count("Sentence number") <= 6 for chunk in index.chunks)
+    assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+
+
 def test_kb_real_compares_real_and_synthetic_vectors_of_one_size(tmp_path: Path) -> None:
     data = tmp_path / "datasets"
     (data / "stackfaq").mkdir(parents=True)
