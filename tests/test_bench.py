@@ -81,8 +81,9 @@ def test_kb_search_scale_times_the_whole_search_and_its_parts(tmp_path: Path) ->
     for row in figures["sizes"]:
         assert 0 < row["articles"] < row["chunks"]  # several chunks per article
         assert row["load_s"] >= 0 and row["load_rss_delta_mb"] is not None
+        assert set(row["load_parts_s"]) == {"chunk_texts", "bm25_index", "centroids"}
         assert row["search"]["n"] == row["answer"]["n"] == 12 and set(row["search"]) >= LATENCY_FIELDS
-        parts = {"faiss", "bm25_scores", "candidates", "per_article", "centroids", "passages", "rest"}
+        parts = {"faiss", "bm25", "fusion", "per_article", "centroids", "passages", "rest"}
         assert set(row["parts"]) == {f"{part}_p50_ms" for part in parts}
         assert all(value >= 0 for key, value in row["parts"].items() if key != "rest_p50_ms")
     cached = sorted(p.name for p in (tmp_path / "faiss").iterdir())

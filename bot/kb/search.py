@@ -16,7 +16,7 @@ about what the customer wants done with it. The best chunk's text becomes the hi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -112,8 +112,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.threshold = threshold
         self.lexical = LexicalIndex(index.chunk_texts())
-        self.article_ids, self.centroids = _article_centroids(index)
-        self._article_row = {article_id: row for row, article_id in enumerate(self.article_ids)}
+        self.article_ids, self.centroids, self._chunk_article = _article_centroids(index)
 
     @classmethod
     def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
@@ -146,11 +145,21 @@ class KnowledgeBase:
         if query_vector is not None and len(query) < len(" ".join(question.split())):
             query_vector = None
         rows, scores, query_vector = self._chunk_scores(query, mode, query_vector)
-        hits, best_rows = self._best_per_article(rows, scores)
+        best, articles = self._best_per_article(rows, scores)
+        # float64 from here, as the hits' scores are Python floats.
+        ranked = scores[best].astype(np.float64)
+        order = np.arange(len(best))
         if mode == "fused":
             assert query_vector is not None
-            hits = self._with_centroids(hits, query_vector)
-        return [replace(hit, passage=self._passage(best_rows[hit.article_id])) for hit in hits[:top_k]]
+            ranked = self._with_centroids(ranked, articles, query_vector)
+            order = np.argsort(-ranked, kind="stable")
+        hits = []
+        for i in order[:top_k]:
+            row = int(rows[best[i]])
+            chunk = self.index.chunks[row]
+            meta = self.index.articles[chunk.article_id]
+            hits.append(Hit(meta.id, meta.title, meta.url, float(ranked[i]), self._passage(row), chunk.section))
+        return hits
 
     def _chunk_scores(
         self, query: str, mode: Mode, query_vector: np.ndarray | None
@@ -166,46 +175,34 @@ class KnowledgeBase:
         if query_vector is not None:
             _, found = self.index.faiss_index.search(query_vector[None, :], take)
             rows = found[0][found[0] >= 0]
-        lexical = None
+        bm25 = None
         if mode in ("bm25", "fused"):
-            lexical = self.lexical.scores(query)
-            lexical_rows = np.argpartition(-lexical, take - 1)[:take] if take < total else np.arange(total)
-            lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
-            rows = np.union1d(rows, lexical_rows)
+            # The best lexical chunks joined to the dense ones, with the BM25 score of each.
+            rows, bm25 = self.lexical.candidates(query, take, also=rows)
         if mode == "bm25":
-            assert lexical is not None
-            return rows, lexical[rows], None
+            assert bm25 is not None
+            return rows, bm25, None
         assert query_vector is not None
         dense = self.index.vectors[rows] @ query_vector
         if mode == "dense":
             return rows, dense, query_vector
-        assert lexical is not None
-        bm25 = lexical[rows]
+        assert bm25 is not None
         return rows, dense + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION), query_vector
 
-    def _with_centroids(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
-        """Each hit's score plus the weighted cosine to its article's centroid, re-ranked."""
-        rows = [self._article_row[hit.article_id] for hit in hits]
-        closeness = self.centroids[rows] @ query_vector if rows else np.zeros(0)
-        scored = [
-            replace(hit, score=hit.score + CENTROID_WEIGHT * float(c)) for hit, c in zip(hits, closeness, strict=True)
-        ]
-        return sorted(scored, key=lambda hit: hit.score, reverse=True)
+    def _with_centroids(self, scores: np.ndarray, articles: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+        """Each article's score plus the weighted cosine of the query to the article's centroid."""
+        closeness = self.centroids[articles] @ query_vector if len(articles) else np.zeros(0, dtype=np.float32)
+        return scores + CENTROID_WEIGHT * closeness.astype(np.float64)
 
-    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> tuple[list[Hit], dict[str, int]]:
-        """One hit per candidate article, from its best-scoring chunk, best first; and that chunk's
-        row per article, for the passage shown (`_passage`, only for the hits returned)."""
-        hits: list[Hit] = []
-        best_rows: dict[str, int] = {}
-        for position in np.argsort(-scores, kind="stable"):
-            row = int(rows[position])
-            chunk = self.index.chunks[row]
-            if chunk.article_id in best_rows:
-                continue
-            best_rows[chunk.article_id] = row
-            meta = self.index.articles[chunk.article_id]
-            hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), chunk.text, chunk.section))
-        return hits, best_rows
+    def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate article's best-scoring chunk, best first (ties in the order of `rows`):
+        positions in `rows` and `scores`, and the article's row in `centroids`. The hits and their
+        passages are built only for the articles returned."""
+        ranked = np.argsort(-scores, kind="stable")
+        articles = self._chunk_article[rows[ranked]]
+        _, first = np.unique(articles, return_index=True)  # an article's first place is its best chunk
+        first.sort()
+        return ranked[first], articles[first]
 
     def _passage(self, row: int) -> str:
         """The chunk's text, with a neighbour where the chunk alone would not answer.
@@ -235,11 +232,13 @@ class KnowledgeBase:
         return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
 
 
-def _article_centroids(index: KBIndex) -> tuple[list[str], np.ndarray]:
-    """Article ids and, row for row, the unit-length mean of each article's chunk vectors."""
+def _article_centroids(index: KBIndex) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Article ids; row for row, the unit-length mean of each article's chunk vectors; and each
+    chunk's article row."""
     article_ids = list(dict.fromkeys(chunk.article_id for chunk in index.chunks))
     row_of = {article_id: row for row, article_id in enumerate(article_ids)}
+    chunk_article = np.array([row_of[chunk.article_id] for chunk in index.chunks], dtype=np.int64)
     sums = np.zeros((len(article_ids), index.vectors.shape[1] if len(index.vectors) else 0), dtype=np.float32)
-    np.add.at(sums, [row_of[chunk.article_id] for chunk in index.chunks], index.vectors)
+    np.add.at(sums, chunk_article, index.vectors)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return article_ids, sums / np.where(norms == 0, 1, norms)
+    return article_ids, sums / np.where(norms == 0, 1, norms), chunk_article

@@ -1,0 +1,150 @@
+"""The search's faster candidate pick and per-article ranking give exactly what they replaced."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.kb import lexical as lexical_module
+from bot.kb.chunking import Chunk
+from bot.kb.index import ArticleMeta, KBIndex, make_faiss_index
+from bot.kb.lexical import _largest
+from bot.kb.search import BM25_SATURATION, CANDIDATES, CENTROID_WEIGHT, LEXICAL_WEIGHT, Hit, KnowledgeBase, Mode
+
+WORDS = [f"term{i}" for i in range(1500)]
+
+
+WEIGHTS = 1 / np.arange(1, len(WORDS) + 1) / np.sum(1 / np.arange(1, len(WORDS) + 1))
+
+
+def zipf_texts(n: int, seed: int) -> list[str]:
+    """Texts of 20-80 words, word frequencies falling off as in real text: a few terms in most
+    chunks, most terms in a handful."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, int(rng.integers(20, 81)), p=WEIGHTS)) for _ in range(n)]
+
+
+def zipf_queries(n: int, seed: int) -> list[str]:
+    """Questions of 1-8 terms drawn as the texts are (so most hold a term in most chunks, as
+    real questions do), some repeated, some rare, and every fifth with a word in no chunk."""
+    rng = np.random.default_rng(seed)
+    queries = [" ".join(rng.choice(WORDS, int(rng.integers(1, 9)), p=WEIGHTS)) for _ in range(n)]
+    return [f"{q} unknownword the" if i % 5 == 0 else q for i, q in enumerate(queries)]
+
+
+def previous_search(
+    kb: KnowledgeBase, question: str, top_k: int, mode: Mode, query_vector: np.ndarray, *, first_of_ties: bool = False
+) -> list[Hit]:
+    """KnowledgeBase.search as it was before the candidate pick and the per-article ranking were
+    made faster (commit 1148e75), for a question that needs no cleaning. `first_of_ties`: of
+    chunks tied at the CANDIDATES-th BM25 score, the first rows instead of argpartition's pick."""
+    total = len(kb.index.chunks)
+    take = min(CANDIDATES, total)
+    rows = np.zeros(0, dtype=np.int64)
+    if mode != "bm25":
+        _, found = kb.index.faiss_index.search(query_vector[None, :], take)
+        rows = found[0][found[0] >= 0]
+    if mode in ("bm25", "fused"):
+        lexical = kb.lexical.scores(question)
+        if first_of_ties:
+            lexical_rows = np.argsort(-lexical, kind="stable")[:take]
+        else:
+            lexical_rows = np.argpartition(-lexical, take - 1)[:take] if take < total else np.arange(total)
+        lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
+        rows = np.union1d(rows, lexical_rows)
+    if mode == "bm25":
+        scores = lexical[rows]
+    else:
+        dense = kb.index.vectors[rows] @ query_vector
+        bm25 = lexical[rows] if mode == "fused" else None
+        scores = dense if bm25 is None else dense + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
+    hits: list[Hit] = []
+    best_rows: dict[str, int] = {}
+    for position in np.argsort(-scores, kind="stable"):
+        row = int(rows[position])
+        chunk = kb.index.chunks[row]
+        if chunk.article_id in best_rows:
+            continue
+        best_rows[chunk.article_id] = row
+        meta = kb.index.articles[chunk.article_id]
+        hits.append(Hit(meta.id, meta.title, meta.url, float(scores[position]), chunk.text, chunk.section))
+    if mode == "fused":
+        article_row = {article_id: row for row, article_id in enumerate(kb.article_ids)}
+        closeness = kb.centroids[[article_row[hit.article_id] for hit in hits]] @ query_vector
+        scored = [replace(h, score=h.score + CENTROID_WEIGHT * float(c)) for h, c in zip(hits, closeness, strict=True)]
+        hits = sorted(scored, key=lambda hit: hit.score, reverse=True)
+    return [replace(hit, passage=kb._passage(best_rows[hit.article_id])) for hit in hits[:top_k]]
+
+
+class GivenVectors:
+    name = "given-vectors"
+    dimension = 16
+
+    def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        raise AssertionError("the test gives every query vector")
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    """3,000 chunks in 600 articles: more lexical matches than CANDIDATES for most questions."""
+    rng = np.random.default_rng(2)
+    texts = zipf_texts(3000, seed=3)
+    chunks = [Chunk(f"a{row // 5}", "" if row % 5 == 0 else f"part {row % 5}", text) for row, text in enumerate(texts)]
+    articles = {
+        f"a{i}": ArticleMeta(f"a{i}", f"title {i}", f"https://help.example/{i}", (), "", "") for i in range(600)
+    }
+    vectors = rng.standard_normal((3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = KBIndex(GivenVectors.name, articles, chunks, vectors, make_faiss_index(vectors))
+    return KnowledgeBase(index, GivenVectors(), threshold=0.5)
+
+
+def tied_at_the_last_candidate(kb: KnowledgeBase, question: str) -> bool:
+    """Whether chunks share the CANDIDATES-th best BM25 score with chunks just below it."""
+    scores = np.sort(kb.lexical.scores(question))[::-1]
+    return bool(scores[CANDIDATES - 1] > 0 and scores[CANDIDATES - 1] == scores[CANDIDATES])
+
+
+@pytest.mark.parametrize("mode", ["fused", "dense", "bm25"])
+def test_search_returns_exactly_the_hits_of_the_previous_search(kb: KnowledgeBase, mode: Mode) -> None:
+    rng = np.random.default_rng(4)
+    near = kb.index.vectors[rng.integers(0, 3000, 200)] + 0.5 * rng.standard_normal((200, 16)).astype(np.float32)
+    untied = 0
+    for question, vector in zip(zipf_queries(200, seed=5), near, strict=True):
+        tied = tied_at_the_last_candidate(kb, question)
+        untied += not tied
+        for top_k in (1, 5, 1000):
+            hits = kb.search(question, top_k=top_k, mode=mode, query_vector=vector)
+            # Hit is a frozen dataclass: ids, titles, passages, sections and float scores all equal.
+            assert hits == previous_search(kb, question, top_k, mode, vector, first_of_ties=True)
+            if not tied:  # else the previous search took whichever of the tied chunks argpartition left
+                assert hits == previous_search(kb, question, top_k, mode, vector)
+    assert untied > 120
+
+
+def test_the_sampled_floor_is_taken_for_most_questions(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above goes through the fast pick, not only through its fallback (which
+    partitions all 3,000 scores)."""
+    sizes: list[int] = []
+    partition = np.partition
+    monkeypatch.setattr(lexical_module.np, "partition", lambda a, k: sizes.append(len(a)) or partition(a, k))
+    for question in zipf_queries(100, seed=5):
+        kb.lexical.candidates(question, CANDIDATES, also=np.zeros(0, dtype=np.int64))
+    assert sum(n < 3000 and n != 3000 // 16 + 1 for n in sizes) > 50 and sizes.count(3000) < 50
+
+
+@pytest.mark.parametrize("k", [1, 5, 100, 999, 1000, 5000])
+def test_largest_finds_the_k_largest_scores_with_ties_and_zeros(k: int) -> None:
+    rng = np.random.default_rng(k)
+    for _ in range(50):
+        scores = np.round(rng.exponential(3, 1000), 1).astype(np.float32)  # many ties
+        scores[rng.random(1000) < rng.random()] = 0  # from a few zeros to nearly all
+        rows = _largest(scores, k)
+        assert np.array_equal(np.sort(rows), np.sort(np.argsort(-scores, kind="stable")[:k]))  # ties: first rows
+
+
+def test_candidates_of_a_query_without_known_terms_are_the_given_rows_at_zero(kb: KnowledgeBase) -> None:
+    rows, scores = kb.lexical.candidates("unknownword the", 100, also=np.array([7, 3, 7]))
+    assert rows.tolist() == [3, 7] and scores.tolist() == [0.0, 0.0]
