@@ -13,9 +13,13 @@ KB_SOURCES := $(shell find data/kb -type f 2>/dev/null)
 RASA_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WIDGET_SOURCES := $(shell find widget/src -type f 2>/dev/null) widget/build.mjs widget/package.json
 WIDGET_BUNDLE := bot/web/static/widget/kestrel-widget.js
-# The embedding model's ONNX export: the action server embeds questions with it, the Rasa
-# server's MiniLM featurizer (config.yml) embeds every message with it.
-ONNX_MODEL := models/onnx/all-MiniLM-L6-v2/model.onnx
+# all-MiniLM-L6-v2 adapted to data/kb (bot/kb/adapt.py): made once, when missing; `make adapt`
+# makes it again after large changes to the articles.
+ADAPTED_MODEL := models/kb-embedder/adaptation.json
+# The embedding models' ONNX exports: the action server embeds questions with the adapted one, the
+# Rasa server's MiniLM featurizer (config.yml) embeds every message with it; the NLU benchmarks use
+# the stock one.
+ONNX_MODEL := models/onnx/.exported
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 CHROMIUM := /usr/bin/chromium
 export RASA_TELEMETRY_ENABLED := false
@@ -24,7 +28,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: .venv/.installed .venv-rasa/.installed kb_index/meta.json $(ONNX_MODEL) models/kestrel.tar.gz $(WIDGET_BUNDLE) ## install both environments, build the KB index, the chat widget, train the model (only what is missing or stale)
+setup: .venv/.installed .venv-rasa/.installed $(ADAPTED_MODEL) kb_index/meta.json $(ONNX_MODEL) models/kestrel.tar.gz $(WIDGET_BUNDLE) ## install both environments, build the KB index, the chat widget, train the model (only what is missing or stale)
 
 run: setup ## set up what is missing, then start Rasa, the action server and the helpdesk (Ctrl-C stops all)
 	@$(APP) -m bot run
@@ -75,6 +79,9 @@ widget: $(WIDGET_BUNDLE) ## build the chat widget (npm ci, then esbuild into bot
 
 index: kb_index/meta.json ## build or update the KB index from data/kb
 
+adapt: .venv/.installed ## adapt the embedding model to data/kb again (then `make setup` re-embeds and retrains)
+	$(APP) -m bot kb adapt --source data/kb --out models/kb-embedder
+
 train: models/kestrel.tar.gz ## train the Rasa model if its data changed
 
 .venv/.installed: requirements.txt requirements-dev.txt
@@ -89,15 +96,20 @@ train: models/kestrel.tar.gz ## train the Rasa model if its data changed
 	.venv-rasa/bin/pip install -q -r requirements-rasa.txt $(PIP_FILTER)
 	touch $@
 
-kb_index/meta.json: $(KB_SOURCES) .venv/.installed
+# Order-only: a reinstall must not retrain the model; only a missing one is made.
+$(ADAPTED_MODEL): | .venv/.installed
+	$(APP) -m bot kb adapt --source data/kb --out models/kb-embedder
+
+kb_index/meta.json: $(KB_SOURCES) .venv/.installed $(ADAPTED_MODEL)
 	$(APP) -m bot kb build --source data/kb --index kb_index
 	touch $@
 
-$(ONNX_MODEL): .venv/.installed
+$(ONNX_MODEL): .venv/.installed $(ADAPTED_MODEL)
 	$(APP) -m bot kb export-onnx --dir models/onnx
+	$(APP) -m bot kb export-onnx --dir models/onnx --stock
 	touch $@  # an existing export is kept; without this, a reinstall would rebuild on every start
 
-models/kestrel.tar.gz: $(RASA_DATA) $(wildcard nlu_components/*.py) .venv-rasa/.installed $(ONNX_MODEL)
+models/kestrel.tar.gz: $(RASA_DATA) $(wildcard nlu_components/*.py) .venv-rasa/.installed $(ONNX_MODEL) $(ADAPTED_MODEL)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name kestrel
 	touch $@
 
@@ -114,4 +126,4 @@ $(CHROMIUM):
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log
 
-.PHONY: help setup run shell test lint eval eval-nlu bench screenshots widget index train clean
+.PHONY: help setup run shell test lint eval eval-nlu bench screenshots widget index adapt train clean

@@ -64,8 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     calibrate.set_defaults(handler=_kb_calibrate)
 
+    adapt = kb.add_parser("adapt", help="adapt the embedding model to the articles' own text (bot/kb/adapt.py)")
+    adapt.add_argument("--source", type=Path, default=settings.kb_source_dir)
+    adapt.add_argument("--out", type=Path, default=Path(settings.embedding_model_path or "models/kb-embedder"))
+    adapt.add_argument("--epochs", type=int, default=1)
+    adapt.set_defaults(handler=_kb_adapt)
+
     export = kb.add_parser("export-onnx", help="export the embedding model to ONNX (for the action and Rasa servers)")
     export.add_argument("--dir", type=Path, default=settings.onnx_dir)
+    export.add_argument("--stock", action="store_true", help="the stock all-MiniLM-L6-v2 (the NLU benchmarks use it)")
     export.set_defaults(handler=_kb_export_onnx)
 
     run = commands.add_parser("run", help="start Rasa, the action server and the helpdesk; Ctrl-C stops all")
@@ -236,10 +243,19 @@ def _kb_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kb_adapt(args: argparse.Namespace) -> int:
+    from bot.kb.adapt import adapt_model
+
+    report = adapt_model(args.source, args.out, epochs=args.epochs, pipeline=get_settings().spacy_pipeline)
+    print(f"{report.name}: {report.pairs} pairs, {report.seconds:.0f} s, in {report.out_dir}")
+    print("rebuild the index and retrain Rasa with the new model: make setup")
+    return 0
+
+
 def _kb_export_onnx(args: argparse.Namespace) -> int:
     from bot.kb.onnx_embedding import OnnxEmbedder
 
-    embedder = OnnxEmbedder(get_settings().embedding_model_path, export_dir=args.dir)
+    embedder = OnnxEmbedder(None if args.stock else get_settings().embedding_model_path, export_dir=args.dir)
     embedder.embed(["warm up"])  # exports on first use, atomically; a second run reuses the file
     print(embedder.export_path)
     return 0
@@ -278,13 +294,15 @@ def _kb_search(args: argparse.Namespace) -> int:
 
 
 def _kb_eval(args: argparse.Namespace) -> int:
+    from bot.kb.embedding import SentenceTransformerEmbedder
     from bot.kb.evaluate import decision_curve, evaluate_stackfaq, load_questions
 
     figures: dict = {}
     print(f"StackFAQ retrieval ({args.stackfaq}):")
     print(f"  {'ranking':<8} {'R@1':>6} {'R@5':>6} {'MRR@10':>7}")
     figures["stackfaq"] = []
-    for row in evaluate_stackfaq(args.stackfaq, _embedder()):
+    # Another site's FAQ: the stock model, not the one adapted to our help centre.
+    for row in evaluate_stackfaq(args.stackfaq, SentenceTransformerEmbedder(None)):
         print(
             f"  {row.mode:<8} {row.recall_at_1:6.3f} {row.recall_at_5:6.3f} {row.mrr_at_10:7.3f}"
             f"   ({row.queries} queries)"

@@ -109,6 +109,8 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         "SUPPORT_ACTION_ENDPOINT_URL": f"http://{settings.host}:{settings.action_port}/webhook",
         "SUPPORT_TRACKER_DB": str(settings.tracker_db),
         "SUPPORT_ONNX_DIR": str(settings.onnx_dir),  # the MiniLM featurizer's transformer (config.yml)
+        # The featurizer embeds with the KB's model, so the KB action can search with its vector.
+        "SUPPORT_EMBEDDING_MODEL_PATH": settings.embedding_model_path or "",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore",

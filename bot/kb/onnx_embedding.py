@@ -54,9 +54,14 @@ class OnnxEmbedder(SentenceTransformerEmbedder):
 
     @cached_property
     def max_tokens(self) -> int:
-        """sentence-transformers' own limit for this model (256 word pieces for all-MiniLM-L6-v2)."""
+        """sentence-transformers' own limit for this model (256 word pieces for all-MiniLM-L6-v2).
+
+        Newer sentence-transformers (a model saved by `kb adapt`) keep it as the tokenizer's
+        `model_max_length` instead of in sentence_bert_config.json.
+        """
         config = Path(self.model_path) / "sentence_bert_config.json"
-        return int(json.loads(config.read_text())["max_seq_length"]) if config.exists() else 256
+        limit = json.loads(config.read_text()).get("max_seq_length") if config.exists() else None
+        return int(limit or min(self.tokenizer.model_max_length, 512))
 
     @property
     def dimension(self) -> int:
