@@ -139,7 +139,7 @@ def adapt_model(
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
 
     def encode(texts: list[str]) -> torch.Tensor:
-        features = model.tokenize(texts)
+        features = model.preprocess(texts)  # sentence-transformers 6's name for tokenize
         return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
 
     print(f"Adapting {base.name} to {len(pairs)} pairs from {source_dir} ({epochs} epoch(s))...", file=sys.stderr)
