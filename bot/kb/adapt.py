@@ -10,8 +10,10 @@ each passage paired with its article's title, its section's heading, and one of 
 sentences (the "inverse cloze task"), with the other passages in the batch as negatives
 (in-batch softmax, as sentence-transformers' MultipleNegativesRankingLoss). No labelled
 question is needed, so any admin can run it on their own articles. Measured on the demo
-help centre's test questions: right article at the threshold 0.511 -> 0.638 with the same
-share of out-of-scope questions answered (docs/benchmarks.md, "Knowing when not to answer").
+help centre's test questions: right article at the threshold 0.511 -> 0.617 with the same
+share of out-of-scope questions answered; the gain is in telling answerable from unanswerable
+questions, not in ranking, and on StackFAQ's threads adapting ranked worse (R@1 0.956 ->
+0.924), so check it on your own questions (`kb calibrate`, `kb eval`; docs/benchmarks.md).
 
 The result is a sentence-transformers folder plus `adaptation.json`, whose `name` (the base
 model's name and a fingerprint of what it was trained on) is the model's name everywhere
