@@ -171,7 +171,9 @@ def build_index(
             chunk_rows[row] = (chunk_rows[row][0], vector)
 
     chunks = [chunk for chunk, _ in chunk_rows]
-    vectors = np.vstack([v for _, v in chunk_rows]).astype(np.float32) if chunk_rows else np.zeros((0, 1), np.float32)
+    row_vectors = [v for _, v in chunk_rows if v is not None]
+    assert len(row_vectors) == len(chunk_rows)  # reused rows came with theirs, the loop above embedded the rest
+    vectors = np.vstack(row_vectors).astype(np.float32) if chunk_rows else np.zeros((0, 1), np.float32)
     report.chunks = len(chunks)
     metas = {a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash) for a in articles}
     _save(Path(index_dir), embedder.name, settings, metas, chunks, vectors)

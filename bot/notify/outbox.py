@@ -12,8 +12,9 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from bot.config import Settings
 from bot.notify import messages
@@ -100,21 +101,29 @@ class OutboxWorker:
 
     def _claim(self, message_id: int, now: datetime) -> bool:
         with self.store.sessions.begin() as session:
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.state == "pending",
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed as the general Result.
+            claimed = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == message_id,
+                        OutboxMessage.state == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                    .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                ),
             )
             return claimed.rowcount == 1
 
     def _deliver(self, message_id: int, now: datetime) -> int:
         with self.store.sessions() as session:
             message = session.get(OutboxMessage, message_id)
+            # This worker has just claimed the row, and nothing deletes outbox rows or tickets (the
+            # foreign key, enforced on SQLite too, keeps a message's ticket while the message exists).
+            assert message is not None, f"claimed outbox message {message_id} is gone"
             ticket = session.get(Ticket, message.ticket_id)
+            assert ticket is not None, f"ticket {message.ticket_id} of outbox message {message_id} is gone"
             agent = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
             kind, body, data, attempts = message.kind, message.body, dict(message.data), message.attempts
             view = view_of(ticket)

@@ -142,7 +142,7 @@ class Desk:
         now = utcnow()
         with self.store.sessions.begin() as session:
             ticket = self._editable(session, agent, reference)
-            changes = {}
+            changes: dict[str, tuple[object, object]] = {}  # field -> (old, new)
             if priority is not None:
                 if priority not in PRIORITIES:
                     raise ValueError(f"unknown priority '{priority}'")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.tickets.models import Handoff, User, utcnow
@@ -151,7 +152,11 @@ class HandoffDesk:
 
     def _move(self, handoff_id: int, old: str, new: str, **values: object) -> bool:
         with self._sessions.begin() as session:
-            result = session.execute(
-                update(Handoff).where(Handoff.id == handoff_id, Handoff.state == old).values(state=new, **values)
+            # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed as the general Result.
+            result = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(Handoff).where(Handoff.id == handoff_id, Handoff.state == old).values(state=new, **values)
+                ),
             )
             return result.rowcount == 1

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.tickets.models import OPEN_STATUSES, PRIORITIES, OutboxMessage, Ticket, TicketEvent, utcnow
+from bot.tickets.models import OPEN_STATUSES, PRIORITIES, OutboxMessage, Ticket, TicketEvent, reference_for, utcnow
 from bot.tickets.store import TicketStore
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Scheduler:
                     )
                     if ticket is not None:  # still due, and no other instance holds it
                         act(session, ticket, now)
-                        record.append(ticket.reference)
+                        record.append(ticket.reference or reference_for(ticket.id))  # same fallback as the views
         return done
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:

@@ -6,6 +6,7 @@ idempotency key) and limited per conversation and per email address per hour.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -307,7 +308,8 @@ class TicketStore:
             query = query.where(Ticket.status == status)
         return self._list(query, limit=limit)
 
-    def _list(self, query: Any, *, limit: int = 200) -> list[TicketView]:
+    # builtins.list: inside the class body `list` names the method above.
+    def _list(self, query: Any, *, limit: int = 200) -> builtins.list[TicketView]:
         query = query.options(selectinload(Ticket.events)).order_by(Ticket.created_at.desc(), Ticket.id.desc())
         with self._sessions() as session:
             return [_view(t) for t in session.scalars(query.limit(limit))]

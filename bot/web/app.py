@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# Declared, not assigned: the first `bot.web.app.app` goes to `__getattr__` below, which builds it.
+app: FastAPI
+
+
 def __getattr__(name: str) -> FastAPI:
     # `uvicorn bot.web.app:app` builds the app on first access, from the environment's settings.
     if name == "app":
