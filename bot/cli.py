@@ -230,11 +230,15 @@ def _embedder():
 
 
 def _kb_build(args: argparse.Namespace) -> int:
+    from bot.kb.adapt import adaptation_notice
     from bot.kb.index import build_index
 
     report = build_index(args.source, args.index, _embedder(), pipeline=get_settings().spacy_pipeline)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    notice = adaptation_notice(get_settings().embedding_model_path, args.source)
+    if notice:
+        print(notice, file=sys.stderr)
     print(
         f"{report.articles} articles, {report.chunks} passages in {args.index} "
         f"({report.embedded_articles} embedded, {report.reused_articles} unchanged, "

@@ -30,6 +30,8 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "3 articles" in result.stdout and "2 problems" in result.stdout
     assert f"skipped {source / 'broken.md'}: broken front matter" in result.stderr
     assert f"skipped {source / 'binary.md'}: not UTF-8" in result.stderr
+    # The configured model was adapted to the demo help centre, not to these articles.
+    assert "the embedding model was adapted to other articles (0 of today's 3" in result.stderr
     return root / "index"
 
 

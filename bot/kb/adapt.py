@@ -37,7 +37,7 @@ from bot.kb.chunking import chunk_article, load_nlp
 from bot.kb.documents import load_articles
 from bot.kb.embedding import ADAPTATION_FILE, SentenceTransformerEmbedder, model_name
 
-__all__ = ["AdaptReport", "adapt_model", "training_pairs"]
+__all__ = ["AdaptReport", "adapt_model", "adaptation_notice", "training_pairs"]
 
 BATCH_SIZE = 32
 LEARNING_RATE = 2e-5
@@ -45,6 +45,8 @@ EPOCHS = 1
 # MultipleNegativesRankingLoss's default: cosines times 20 before the softmax.
 SIMILARITY_SCALE = 20.0
 MIN_SENTENCE_WORDS = 4
+# Below this share of today's articles among those the model was adapted to, `kb build` says so.
+MIN_ADAPTED_SHARE = 0.5
 TOKENIZER_FILES = ("vocab.txt", "special_tokens_map.json")
 
 
@@ -171,6 +173,8 @@ def adapt_model(
         "base_model": base.name,
         "source": str(source_dir),
         "pairs": len(pairs),
+        # Which articles, in which version: `adaptation_notice` compares them with today's.
+        "articles": {a.id: a.content_hash for a in load_articles(source_dir)[0]},
         "epochs": epochs,
         "seed": seed,
         "seconds": round(seconds, 1),
@@ -183,3 +187,26 @@ def adapt_model(
     os.replace(partial, out_dir)
     shutil.rmtree(previous, ignore_errors=True)
     return AdaptReport(name, len(pairs), seconds, out_dir)
+
+
+def adaptation_notice(model_path: str | None, source_dir: Path) -> str | None:
+    """A line for the admin when most of today's articles are not those the model was adapted
+    to (a help centre swapped for another, or rewritten), else None.
+
+    The model adapts once, when missing (`make setup`); re-adapting re-embeds every article and
+    retrains Rasa, so it is not done on every change, but it should follow a new help centre.
+    """
+    record_path = Path(model_path or "") / ADAPTATION_FILE
+    if not model_path or not record_path.exists():
+        return None
+    adapted = json.loads(record_path.read_text(encoding="utf-8")).get("articles")
+    articles, _problems = load_articles(source_dir)
+    if adapted is None or not articles:
+        return None
+    same = sum(1 for a in articles if adapted.get(a.id) == a.content_hash)
+    if same / len(articles) >= MIN_ADAPTED_SHARE:
+        return None
+    return (
+        f"note: the embedding model was adapted to other articles ({same} of today's {len(articles)} "
+        "are unchanged since); `make adapt` then `make setup` adapts it to these"
+    )

@@ -93,3 +93,18 @@ def test_an_index_of_the_stock_model_is_embedded_again_with_the_adapted_one(
 def test_a_missing_model_folder_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="kb adapt"):
         SentenceTransformerEmbedder(str(tmp_path / "nowhere"))
+
+
+def test_a_build_says_when_the_model_was_adapted_to_other_articles(
+    small_kb: Path, adapted: Path, tmp_path: Path
+) -> None:
+    from bot.kb.adapt import adaptation_notice
+
+    assert adaptation_notice(str(adapted), small_kb) is None  # the articles it was adapted to
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ["account-locked.md", "app-crashes.md", "lost-package.md", ARTICLES[0]]:
+        shutil.copy(PROJECT_KB / name, other / name)
+    notice = adaptation_notice(str(adapted), other)
+    assert notice is not None and "1 of today's 4" in notice and "make adapt" in notice
+    assert adaptation_notice(None, other) is None  # the stock model was adapted to nothing
