@@ -80,7 +80,7 @@ widget: $(WIDGET_BUNDLE) ## build the chat widget (npm ci, then esbuild into bot
 index: kb_index/meta.json ## build or update the KB index from data/kb
 
 adapt: .venv/.installed ## adapt the embedding model to data/kb again (then `make setup` re-embeds and retrains)
-	$(APP) -m bot kb adapt --source data/kb --out models/kb-embedder
+	$(APP) -m bot kb adapt
 
 train: models/kestrel.tar.gz ## train the Rasa model if its data changed
 
@@ -98,7 +98,7 @@ train: models/kestrel.tar.gz ## train the Rasa model if its data changed
 
 # Order-only: a reinstall must not retrain the model; only a missing one is made.
 $(ADAPTED_MODEL): | .venv/.installed
-	$(APP) -m bot kb adapt --source data/kb --out models/kb-embedder
+	$(APP) -m bot kb adapt
 
 kb_index/meta.json: $(KB_SOURCES) .venv/.installed $(ADAPTED_MODEL)
 	$(APP) -m bot kb build --source data/kb --index kb_index
