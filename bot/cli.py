@@ -386,11 +386,18 @@ def _plot_threshold_curve(curve: list[dict], oos_names: list[str], shipped: floa
 def _kb_calibrate(args: argparse.Namespace) -> int:
     from bot.kb.evaluate import calibrate_threshold, load_questions
 
+    questions = load_questions(args.questions)
+    # A file with a dev split keeps its test split for reporting; one without is used whole.
+    dev = [q for q in questions if q.split == "dev"] or questions
+    if not any(q.article_id for q in dev) or all(q.article_id for q in dev):
+        raise ValueError(
+            f"{args.questions}: calibrating needs questions the KB answers (with their article_id) "
+            "and questions it must not answer (without one), one JSON object a line"
+        )
     kb = _load_kb(args.index)
-    dev = [q for q in load_questions(args.questions) if q.split == "dev"]
     best = calibrate_threshold(kb, dev)
     print(
-        f"threshold {best.threshold:.3f}: dev correct-answer rate {best.correct_answer_rate:.3f}, "
+        f"threshold {best.threshold:.3f} on {len(dev)} questions: correct-answer rate {best.correct_answer_rate:.3f}, "
         f"out-of-scope answered {best.false_answer_rate:.3f}\n"
         f"ship it with SUPPORT_KB_ANSWER_THRESHOLD={best.threshold:.3f} or as the default in bot/config.py"
     )

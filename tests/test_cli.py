@@ -69,6 +69,34 @@ def test_kb_search_prints_a_readable_ranked_list(small_index: Path) -> None:
     assert "https://help.example/track-order" in result.stdout
 
 
+def test_kb_calibrate_uses_a_file_without_splits_whole_and_explains_a_useless_one(
+    small_index: Path, tmp_path: Path
+) -> None:
+    rows = [
+        {"text": "i forgot my password", "article_id": "reset-password"},
+        {"text": "where is my parcel now", "article_id": "track-order"},
+        {"text": "when does my refund arrive", "article_id": "refund-times"},
+        {"text": "what is the weather in paris tomorrow"},
+        {"text": "recommend me a pizza place"},
+    ]
+    questions = tmp_path / "ours.jsonl"
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = bot("kb", "calibrate", "--questions", str(questions), "--index", str(small_index))
+    assert result.returncode == 0, result.stderr
+    assert " on 5 questions: correct-answer rate " in result.stdout
+    assert "SUPPORT_KB_ANSWER_THRESHOLD=" in result.stdout
+
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows[:3]))  # nothing to refuse
+    useless = bot("kb", "calibrate", "--questions", str(questions), "--index", str(small_index))
+    assert useless.returncode == 1 and "questions it must not answer" in useless.stderr
+    assert "Traceback" not in useless.stderr
+
+    questions.write_text('{"text": "fine"}\n["not", "an", "object"]\n')
+    broken = bot("kb", "calibrate", "--questions", str(questions), "--index", str(small_index))
+    assert broken.returncode == 1 and f"{questions}, line 2: expected a JSON object" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
 def test_kb_search_with_a_missing_index_explains_how_to_build_one(tmp_path: Path) -> None:
     result = bot("kb", "search", "hello", "--index", str(tmp_path / "nowhere"))
     assert result.returncode == 1

@@ -107,8 +107,32 @@ class Question:
 
 
 def load_questions(path: Path) -> list[Question]:
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Question(r["id"], r["text"], r.get("article_id"), r.get("split", "test"), r.get("kind", "")) for r in rows]
+    """One JSON object a line: `text`, and `article_id` when the KB answers it; `id`, `split`
+    ("dev"/"test") and `kind` are optional.
+
+    Raises:
+        ValueError: naming the file and line of a row that is not such an object.
+    """
+    questions: list[Question] = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise ValueError(f'{path}, line {number}: expected a JSON object with a "text"')
+        questions.append(
+            Question(
+                str(row.get("id", number)),
+                row["text"],
+                row.get("article_id"),
+                row.get("split", "test"),
+                row.get("kind", ""),
+            )
+        )
+    return questions
 
 
 @dataclass(frozen=True)
