@@ -236,7 +236,7 @@ def _kb_build(args: argparse.Namespace) -> int:
     report = build_index(args.source, args.index, _embedder(), pipeline=get_settings().spacy_pipeline)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
-    notice = adaptation_notice(get_settings().embedding_model_path, args.source)
+    notice = adaptation_notice(get_settings().embedding_model_path, report.content_hashes)
     if notice:
         print(notice, file=sys.stderr)
     print(
@@ -299,7 +299,7 @@ def _kb_search(args: argparse.Namespace) -> int:
 
 def _kb_eval(args: argparse.Namespace) -> int:
     from bot.kb.embedding import SentenceTransformerEmbedder
-    from bot.kb.evaluate import decision_curve, evaluate_stackfaq, load_questions
+    from bot.kb.evaluate import decision_curve, evaluate_follow_up_reading, evaluate_stackfaq, load_questions
 
     figures: dict = {}
     print(f"StackFAQ retrieval ({args.stackfaq}):")
@@ -326,8 +326,6 @@ def _kb_eval(args: argparse.Namespace) -> int:
             f"{decision.wrong_answer_rate:6.3f} {decision.out_of_scope:>4} {decision.false_answer_rate:12.3f}"
         )
         figures["decision"][split] = decision.__dict__
-
-    from bot.kb.evaluate import evaluate_follow_up_reading
 
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.kb.chunking import chunk_article, load_nlp
-from bot.kb.documents import load_articles
+from bot.kb.documents import Article, load_articles
 from bot.kb.embedding import ADAPTATION_FILE, SentenceTransformerEmbedder, model_name
 
 __all__ = ["AdaptReport", "adapt_model", "adaptation_notice", "training_pairs"]
@@ -70,9 +70,17 @@ class AdaptReport:
 def training_pairs(source_dir: Path, *, pipeline: str = "blank:en", seed: int = 0) -> list[Pair]:
     """Title -> passage, section heading -> passage and one sentence -> its passage, for every
     passage of every article the index would hold (the same chunks and embedding texts)."""
+    return _pairs_of(_read_articles(source_dir), pipeline=pipeline, seed=seed)
+
+
+def _read_articles(source_dir: Path) -> list[Article]:
     articles, _problems = load_articles(source_dir)  # `kb build` reports the problems
     if not articles:
         raise ValueError(f"no article could be read from {source_dir}")
+    return articles
+
+
+def _pairs_of(articles: list[Article], *, pipeline: str, seed: int) -> list[Pair]:
     nlp = load_nlp(pipeline)
     rng = random.Random(seed)
     pairs: list[Pair] = []
@@ -134,7 +142,8 @@ def adapt_model(
 
     started = time.perf_counter()
     base = SentenceTransformerEmbedder(base_model_path)
-    pairs = training_pairs(source_dir, pipeline=pipeline, seed=seed)
+    articles = _read_articles(source_dir)
+    pairs = _pairs_of(articles, pipeline=pipeline, seed=seed)
     name = f"{model_name(base.model_path)}-kb-{_fingerprint(model_name(base.model_path), pairs, epochs, seed)}"
     rng = random.Random(seed)
     torch.manual_seed(seed)
@@ -174,7 +183,7 @@ def adapt_model(
         "source": str(source_dir),
         "pairs": len(pairs),
         # Which articles, in which version: `adaptation_notice` compares them with today's.
-        "articles": {a.id: a.content_hash for a in load_articles(source_dir)[0]},
+        "articles": {a.id: a.content_hash for a in articles},
         "epochs": epochs,
         "seed": seed,
         "seconds": round(seconds, 1),
@@ -189,9 +198,10 @@ def adapt_model(
     return AdaptReport(name, len(pairs), seconds, out_dir)
 
 
-def adaptation_notice(model_path: str | None, source_dir: Path) -> str | None:
-    """A line for the admin when most of today's articles are not those the model was adapted
-    to (a help centre swapped for another, or rewritten), else None.
+def adaptation_notice(model_path: str | None, content_hashes: dict[str, str]) -> str | None:
+    """A line for the admin when most of today's articles (`content_hashes`, by id, as `kb build`
+    just read them) are not those the model was adapted to (a help centre swapped for another,
+    or rewritten), else None.
 
     The model adapts once, when missing (`make setup`); re-adapting re-embeds every article and
     retrains Rasa, so it is not done on every change, but it should follow a new help centre.
@@ -200,13 +210,12 @@ def adaptation_notice(model_path: str | None, source_dir: Path) -> str | None:
     if not model_path or not record_path.exists():
         return None
     adapted = json.loads(record_path.read_text(encoding="utf-8")).get("articles")
-    articles, _problems = load_articles(source_dir)
-    if adapted is None or not articles:
+    if adapted is None or not content_hashes:
         return None
-    same = sum(1 for a in articles if adapted.get(a.id) == a.content_hash)
-    if same / len(articles) >= MIN_ADAPTED_SHARE:
+    same = sum(1 for article_id, content_hash in content_hashes.items() if adapted.get(article_id) == content_hash)
+    if same / len(content_hashes) >= MIN_ADAPTED_SHARE:
         return None
     return (
-        f"note: the embedding model was adapted to other articles ({same} of today's {len(articles)} "
+        f"note: the embedding model was adapted to other articles ({same} of today's {len(content_hashes)} "
         "are unchanged since); `make adapt` then `make setup` adapts it to these"
     )

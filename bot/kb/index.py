@@ -88,6 +88,7 @@ class BuildReport:
     embedded_articles: int = 0
     removed_articles: int = 0
     problems: list[IngestProblem] = field(default_factory=list)
+    content_hashes: dict[str, str] = field(default_factory=dict)  # by article id, as read
 
     @property
     def changed(self) -> bool:
@@ -141,7 +142,9 @@ def build_index(
         ValueError: when no article at all could be read.
     """
     articles, problems = load_articles(source_dir)
-    report = BuildReport(articles=len(articles), problems=problems)
+    report = BuildReport(
+        articles=len(articles), problems=problems, content_hashes={a.id: a.content_hash for a in articles}
+    )
     if not articles:
         raise ValueError(f"no article could be read from {source_dir}" + "".join(f"\n  {p}" for p in problems))
     settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS}

@@ -99,12 +99,16 @@ def test_a_build_says_when_the_model_was_adapted_to_other_articles(
     small_kb: Path, adapted: Path, tmp_path: Path
 ) -> None:
     from bot.kb.adapt import adaptation_notice
+    from bot.kb.documents import load_articles
 
-    assert adaptation_notice(str(adapted), small_kb) is None  # the articles it was adapted to
+    def hashes(folder: Path) -> dict[str, str]:
+        return {a.id: a.content_hash for a in load_articles(folder)[0]}
+
+    assert adaptation_notice(str(adapted), hashes(small_kb)) is None  # the articles it was adapted to
     other = tmp_path / "other"
     other.mkdir()
     for name in ["account-locked.md", "app-crashes.md", "lost-package.md", ARTICLES[0]]:
         shutil.copy(PROJECT_KB / name, other / name)
-    notice = adaptation_notice(str(adapted), other)
+    notice = adaptation_notice(str(adapted), hashes(other))
     assert notice is not None and "1 of today's 4" in notice and "make adapt" in notice
-    assert adaptation_notice(None, other) is None  # the stock model was adapted to nothing
+    assert adaptation_notice(None, hashes(other)) is None  # the stock model was adapted to nothing
