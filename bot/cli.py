@@ -341,7 +341,8 @@ def _kb_eval(args: argparse.Namespace) -> int:
 
     test = [q for q in questions if q.split == "test"]
     out_of_scope = {"demo_oos": [q for q in test if not q.article_id], **external_out_of_scope(args.stackfaq.parent)}
-    thresholds = [round(0.30 + 0.01 * i, 2) for i in range(61)]
+    # From 0.30 to past the shipped threshold (the article score grows with each term of the search).
+    thresholds = [round(0.30 + 0.01 * i, 2) for i in range(max(61, int((kb.threshold - 0.30) / 0.01) + 41))]
     curve = threshold_curve(kb, [q for q in test if q.article_id], out_of_scope, thresholds)
     figures["threshold_curve"] = curve
     shipped = min(curve, key=lambda row: abs(row["threshold"] - kb.threshold))

@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_article(folder: Path, article_id: str, title: str, body: str, *, tags: str = "[test]") -> Path:
+def write_article(
+    folder: Path, article_id: str, title: str, body: str, *, tags: str = "[test]", questions: list[str] | None = None
+) -> Path:
     path = folder / f"{article_id}.md"
+    asked = "".join(f'\n  - "{q}"' for q in questions or [])
     path.write_text(
-        f"---\nid: {article_id}\ntitle: {title}\nurl: https://help.example/{article_id}\ntags: {tags}\n---\n{body}\n",
+        f"---\nid: {article_id}\ntitle: {title}\nurl: https://help.example/{article_id}\ntags: {tags}\n"
+        + (f"questions:{asked}\n" if questions else "")
+        + f"---\n{body}\n",
         encoding="utf-8",
     )
     return path

@@ -34,11 +34,17 @@ class Article:
     url: str = ""
     tags: tuple[str, ...] = ()
     source: str = ""
+    # How customers ask for this article (front matter `questions:`), written by whoever
+    # writes the article; `kb adapt` learns from them. Never shown to a customer.
+    questions: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
-        """Changes whenever anything that goes into the index changes."""
-        payload = json.dumps([self.id, self.title, self.url, self.body], ensure_ascii=False)
+        """Changes whenever anything that goes into the index or the adaptation changes."""
+        fields: list[object] = [self.id, self.title, self.url, self.body]
+        if self.questions:  # so that articles without questions keep the hashes they had
+            fields.append(list(self.questions))
+        payload = json.dumps(fields, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -139,7 +145,19 @@ def _parse_markdown(path: Path, text: str) -> Article:
         url=str(meta.get("url") or ""),
         tags=tuple(str(t) for t in tags),
         source=str(path),
+        questions=_questions(meta.get("questions")),
     )
+
+
+def _questions(value: object) -> tuple[str, ...]:
+    """Front matter `questions:`, a list of strings (one string is one question)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(q, (str, int, float)) for q in value):
+        raise ValueError("broken front matter: 'questions' must be a list of questions, one per line")
+    return tuple(str(q).strip() for q in value if str(q).strip())
 
 
 def _csv_rows(text: str) -> list[dict]:

@@ -4,6 +4,9 @@ Files in the index folder:
   meta.json      model name, chunker settings, articles (with content hashes) and chunks
   vectors.npy    one L2-normalised float32 row per chunk (reused by incremental rebuilds)
   index.faiss    the FAISS index over those rows (its type chosen by size: `index_kind`)
+  questions.npy  one row per example question: each article's title, then the questions
+                 of its front matter, article after article (`example_questions`)
+  questions.faiss  the FAISS index over those rows
 
 A rebuild re-embeds only articles whose content hash changed; an unchanged KB never even
 loads the embedding model.
@@ -32,12 +35,14 @@ __all__ = [
     "IndexKind",
     "KBIndex",
     "build_index",
+    "example_questions",
     "index_kind",
     "load_index",
     "make_faiss_index",
 ]
 
-FORMAT_VERSION = 1
+# 2: example questions (questions.npy, questions.faiss); a format-1 index is rebuilt whole.
+FORMAT_VERSION = 2
 IndexKind = Literal["flat", "hnsw", "ivf"]
 # Measured on 2 cores with 384-dim vectors (docs/benchmarks.md, "Speed and scale"): exact search
 # costs tens of ms per query at 100k chunks, so HNSW from 50k. IVF ("ivf", never chosen by size)
@@ -63,11 +68,23 @@ class ArticleMeta:
     tags: tuple[str, ...]
     source: str
     content_hash: str
+    questions: tuple[str, ...] = ()  # the front matter's example questions
+
+
+def example_questions(article: ArticleMeta) -> list[str]:
+    """How customers ask for the article: its title (every article has one, so an article
+    without written questions still takes part) and the questions its writer added."""
+    return [article.title, *article.questions]
 
 
 @dataclass
 class KBIndex:
-    """A loaded index: articles, chunks (row i of `vectors` is chunk i) and the FAISS index."""
+    """A loaded index: articles, chunks (row i of `vectors` is chunk i) and the FAISS index;
+    the example questions' vectors, article after article in `articles`' order, and theirs.
+
+    Without question vectors (an index made in memory, as the benchmarks do) the articles
+    have none, and the search scores passages only.
+    """
 
     model_name: str
     articles: dict[str, ArticleMeta]
@@ -75,6 +92,8 @@ class KBIndex:
     vectors: np.ndarray
     faiss_index: Any
     settings: dict[str, Any] = field(default_factory=dict)
+    question_vectors: np.ndarray | None = None
+    question_faiss_index: Any = None
 
     def chunk_texts(self) -> list[str]:
         return [c.embedding_text(self.articles[c.article_id].title) for c in self.chunks]
@@ -150,18 +169,25 @@ def build_index(
     settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS}
     previous = _load_previous(Path(index_dir), embedder.name, settings)
 
+    metas = {a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash, a.questions) for a in articles}
     chunk_rows: list[tuple[Chunk, np.ndarray | None]] = []
+    question_rows: list[tuple[str, np.ndarray | None]] = []
     to_embed: list[int] = []
+    questions_to_embed: list[int] = []
     for article in articles:
         reused = previous.get(article.id) if previous else None
         if reused and reused[0] == article.content_hash:
             report.reused_articles += 1
             chunk_rows.extend(reused[1])
+            question_rows.extend(reused[2])
             continue
         report.embedded_articles += 1
         for chunk in chunk_article(article, pipeline=pipeline):
             to_embed.append(len(chunk_rows))
             chunk_rows.append((chunk, None))
+        for question in example_questions(metas[article.id]):
+            questions_to_embed.append(len(question_rows))
+            question_rows.append((question, None))
     if previous:
         report.removed_articles = len(set(previous) - {a.id for a in articles})
 
@@ -169,18 +195,24 @@ def build_index(
     texts = [chunk_rows[i][0].embedding_text(titles[chunk_rows[i][0].article_id]) for i in to_embed]
     if texts:  # an unchanged KB never loads the model
         print(f"Embedding {len(texts)} passages from {report.embedded_articles} articles...", file=sys.stderr)
-        new_vectors = embedder.embed(texts, show_progress=show_progress)
-        for row, vector in zip(to_embed, new_vectors, strict=True):
+        new_vectors = embedder.embed(
+            texts + [question_rows[i][0] for i in questions_to_embed], show_progress=show_progress
+        )
+        for row, vector in zip(to_embed, new_vectors[: len(texts)], strict=True):
             chunk_rows[row] = (chunk_rows[row][0], vector)
+        for row, vector in zip(questions_to_embed, new_vectors[len(texts) :], strict=True):
+            question_rows[row] = (question_rows[row][0], vector)
 
     chunks = [chunk for chunk, _ in chunk_rows]
-    row_vectors = [v for _, v in chunk_rows if v is not None]
-    assert len(row_vectors) == len(chunk_rows)  # reused rows came with theirs, the loop above embedded the rest
-    vectors = np.vstack(row_vectors).astype(np.float32) if chunk_rows else np.zeros((0, 1), np.float32)
     report.chunks = len(chunks)
-    metas = {a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash) for a in articles}
-    _save(Path(index_dir), embedder.name, settings, metas, chunks, vectors)
+    _save(Path(index_dir), embedder.name, settings, metas, chunks, _stack(chunk_rows), _stack(question_rows))
     return report
+
+
+def _stack(rows: list[tuple[Any, np.ndarray | None]]) -> np.ndarray:
+    vectors = [v for _, v in rows if v is not None]
+    assert len(vectors) == len(rows)  # reused rows came with theirs, `build_index` embedded the rest
+    return np.vstack(vectors).astype(np.float32) if rows else np.zeros((0, 1), np.float32)
 
 
 def load_index(index_dir: Path) -> KBIndex:
@@ -198,30 +230,58 @@ def load_index(index_dir: Path) -> KBIndex:
             f"no KB index in {index_dir}; build it with: python -m bot kb build --source data/kb --index {index_dir}"
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    articles = {a["id"]: ArticleMeta(**{**a, "tags": tuple(a["tags"])}) for a in meta["articles"]}
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError(
+            f"the KB index in {index_dir} was built by an older version; rebuild it with: "
+            f"python -m bot kb build --index {index_dir}"
+        )
+    articles = {
+        a["id"]: ArticleMeta(**{**a, "tags": tuple(a["tags"]), "questions": tuple(a["questions"])})
+        for a in meta["articles"]
+    }
     chunks = [Chunk(**c) for c in meta["chunks"]]
     vectors = np.load(index_dir / "vectors.npy")
     faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
-    return KBIndex(meta["model"], articles, chunks, vectors, faiss_index, meta.get("settings", {}))
+    question_vectors = np.load(index_dir / "questions.npy")
+    question_faiss_index = faiss.read_index(str(index_dir / "questions.faiss"))
+    return KBIndex(
+        meta["model"],
+        articles,
+        chunks,
+        vectors,
+        faiss_index,
+        meta.get("settings", {}),
+        question_vectors,
+        question_faiss_index,
+    )
 
 
-def _load_previous(
-    index_dir: Path, model_name: str, settings: dict[str, Any]
-) -> dict[str, tuple[str, list[tuple[Chunk, np.ndarray]]]] | None:
-    """Previous chunks and vectors by article id, if the old index is compatible."""
+Reusable = dict[str, tuple[str, list[tuple[Chunk, np.ndarray]], list[tuple[str, np.ndarray]]]]
+
+
+def _load_previous(index_dir: Path, model_name: str, settings: dict[str, Any]) -> Reusable | None:
+    """Previous chunks and example questions with their vectors, by article id, if the old
+    index is compatible."""
     meta_path = index_dir / "meta.json"
     if not meta_path.exists():
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION or meta.get("model") != model_name or meta.get("settings") != settings:
+            return None
         vectors = np.load(index_dir / "vectors.npy")
+        question_vectors = np.load(index_dir / "questions.npy")
     except (OSError, ValueError):
         return None  # unreadable: rebuild everything
-    if meta.get("format") != FORMAT_VERSION or meta.get("model") != model_name or meta.get("settings") != settings:
-        return None
-    by_article: dict[str, tuple[str, list[tuple[Chunk, np.ndarray]]]] = {
-        a["id"]: (a["content_hash"], []) for a in meta["articles"]
-    }
+    by_article: Reusable = {}
+    question_row = 0
+    for a in meta["articles"]:
+        questions = example_questions(
+            ArticleMeta(**{**a, "tags": tuple(a["tags"]), "questions": tuple(a["questions"])})
+        )
+        vectors_of_questions = question_vectors[question_row : question_row + len(questions)]
+        by_article[a["id"]] = (a["content_hash"], [], list(zip(questions, vectors_of_questions, strict=True)))
+        question_row += len(questions)
     for row, chunk in enumerate(meta["chunks"]):
         by_article[chunk["article_id"]][1].append((Chunk(**chunk), vectors[row]))
     return by_article
@@ -234,6 +294,7 @@ def _save(
     articles: dict[str, ArticleMeta],
     chunks: list[Chunk],
     vectors: np.ndarray,
+    question_vectors: np.ndarray,
 ) -> None:
     """Write to a temporary folder, then swap files in: a crash never leaves half an index."""
     import faiss
@@ -250,8 +311,10 @@ def _save(
         tmp_dir = Path(tmp)
         np.save(tmp_dir / "vectors.npy", vectors)
         faiss.write_index(make_faiss_index(vectors), str(tmp_dir / "index.faiss"))
+        np.save(tmp_dir / "questions.npy", question_vectors)
+        faiss.write_index(make_faiss_index(question_vectors), str(tmp_dir / "questions.faiss"))
         (tmp_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         # meta.json last: a reader never sees new metadata with old vectors.
-        for name in ("vectors.npy", "index.faiss", "meta.json"):
+        for name in ("vectors.npy", "index.faiss", "questions.npy", "questions.faiss", "meta.json"):
             os.replace(tmp_dir / name, index_dir / name)
     shutil.rmtree(index_dir / "__pycache__", ignore_errors=True)

@@ -5,12 +5,16 @@ threshold on it can say "I know" or "I don't know":
 
     fused = cosine(query, chunk) + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
     article = best fused chunk + CENTROID_WEIGHT * cosine(query, article centroid)
+              + QUESTION_WEIGHT * best cosine(query, the article's example questions)
 
 The BM25 term saturates below 1, so exact keyword overlap (product names, error codes)
 lifts a passage without letting a long keyword-stuffed chunk dominate. The centroid (the
 mean of the article's chunk vectors) is what the article is about as a whole: it keeps one
 passage that merely names the same product ("my doorbell...") from outranking the article
-about what the customer wants done with it. The best chunk's text becomes the hit's passage.
+about what the customer wants done with it. The example questions (the title and the
+questions its writer added, `example_questions`) are how customers ask for the article: a
+question phrased like one of them is about this article even when its words are far from
+the article's. The best chunk's text becomes the hit's passage.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Literal
 import numpy as np
 
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
-from bot.kb.index import KBIndex, load_index
+from bot.kb.index import KBIndex, example_questions, load_index
 from bot.kb.lexical import LexicalIndex
 
 __all__ = ["MAX_QUERY_CHARS", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
@@ -36,6 +40,12 @@ BM25_SATURATION = 8.0
 # Chosen on the dev split of eval/kb_questions.jsonl, where it put the right article first for
 # 0.81 of the questions instead of 0.78 (test split: 0.77 instead of 0.74); docs/benchmarks.md.
 CENTROID_WEIGHT = 0.2
+# Chosen on the dev split too: 0.5 to 1.5 answered the same share of dev rightly (0.872, from
+# 0.702 without the term), and the smallest weight that also ranked best was kept
+# (docs/benchmarks.md, "Knowing when not to answer").
+QUESTION_WEIGHT = 0.7
+# Example questions taken before fusing: their articles' passages join the candidates.
+QUESTION_CANDIDATES = 20
 # Candidate chunks taken from each side before fusing.
 CANDIDATES = 100
 # The model reads at most 256 word pieces; longer questions only cost time.
@@ -113,6 +123,14 @@ class KnowledgeBase:
         self.threshold = threshold
         self.lexical = LexicalIndex(index.chunk_texts())
         self.article_ids, self.centroids, self._chunk_article = _article_centroids(index)
+        # Each article's chunk rows (an article's chunks are consecutive in a built index, but
+        # an index made in memory need not be so).
+        self._rows_by_article = np.argsort(self._chunk_article, kind="stable")
+        self._article_first_row = np.searchsorted(
+            self._chunk_article[self._rows_by_article], np.arange(len(self.article_ids))
+        )
+        self._article_row_count = np.bincount(self._chunk_article, minlength=len(self.article_ids))
+        self._question_article, self._question_start, self._question_count = _question_rows(index, self.article_ids)
 
     @classmethod
     def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
@@ -152,6 +170,7 @@ class KnowledgeBase:
         if mode == "fused":
             assert query_vector is not None
             ranked = self._with_centroids(ranked, articles, query_vector)
+            ranked = self._with_questions(ranked, articles, query_vector)
             order = np.argsort(-ranked, kind="stable")
         hits = []
         for i in order[:top_k]:
@@ -175,6 +194,8 @@ class KnowledgeBase:
         if query_vector is not None:
             _, found = self.index.faiss_index.search(query_vector[None, :], take)
             rows = found[0][found[0] >= 0]
+        if mode == "fused" and query_vector is not None:
+            rows = np.union1d(rows, self._rows_of_question_matches(query_vector))
         bm25 = None
         if mode in ("bm25", "fused"):
             # The best lexical chunks joined to the dense ones, with the BM25 score of each.
@@ -193,6 +214,36 @@ class KnowledgeBase:
         """Each article's score plus the weighted cosine of the query to the article's centroid."""
         closeness = self.centroids[articles] @ query_vector if len(articles) else np.zeros(0, dtype=np.float32)
         return scores + CENTROID_WEIGHT * closeness.astype(np.float64)
+
+    def _with_questions(self, scores: np.ndarray, articles: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+        """Each article's score plus the weighted cosine of the query to the closest of the
+        article's example questions (nothing for an index without them)."""
+        if self.index.question_vectors is None or not len(articles):
+            return scores
+        counts = self._question_count[articles]
+        if not counts.sum():
+            return scores
+        # The question rows of every candidate article, one run per article.
+        offsets = np.cumsum(counts) - counts
+        rows = np.repeat(self._question_start[articles] - offsets, counts) + np.arange(counts.sum())
+        closeness = self.index.question_vectors[rows] @ query_vector
+        best = np.maximum.reduceat(closeness, np.minimum(offsets, len(rows) - 1)) if len(rows) else closeness
+        best = np.where(counts > 0, best, 0.0)
+        return scores + QUESTION_WEIGHT * best.astype(np.float64)
+
+    def _rows_of_question_matches(self, query_vector: np.ndarray) -> np.ndarray:
+        """The chunk rows of the articles whose example questions are nearest the query, so an
+        article asked for in its customers' words is scored even if no passage came up."""
+        if self.index.question_faiss_index is None or not len(self._question_article):
+            return np.zeros(0, dtype=np.int64)
+        take = min(QUESTION_CANDIDATES, len(self._question_article))
+        _, found = self.index.question_faiss_index.search(query_vector[None, :], take)
+        articles = np.unique(self._question_article[found[0][found[0] >= 0]])
+        articles = articles[articles >= 0]
+        counts = self._article_row_count[articles]
+        offsets = np.cumsum(counts) - counts
+        positions = np.repeat(self._article_first_row[articles] - offsets, counts) + np.arange(counts.sum())
+        return self._rows_by_article[positions]
 
     def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each candidate article's best-scoring chunk, best first (ties in the order of `rows`):
@@ -230,6 +281,24 @@ class KnowledgeBase:
         else:
             joined = ""
         return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
+
+
+def _question_rows(index: KBIndex, article_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each example question row, its article's row in `article_ids` (-1: an article with
+    no passage); for each article row, where its questions start and how many there are."""
+    row_of = {article_id: row for row, article_id in enumerate(article_ids)}
+    question_article: list[int] = []
+    start = np.zeros(len(article_ids), dtype=np.int64)
+    count = np.zeros(len(article_ids), dtype=np.int64)
+    if index.question_vectors is not None:
+        for meta in index.articles.values():
+            row = row_of.get(meta.id, -1)
+            questions = len(example_questions(meta))
+            if row >= 0:
+                start[row], count[row] = len(question_article), questions
+            question_article.extend([row] * questions)
+        assert len(question_article) == len(index.question_vectors), "the index's questions do not match its articles"
+    return np.array(question_article, dtype=np.int64), start, count
 
 
 def _article_centroids(index: KBIndex) -> tuple[list[str], np.ndarray, np.ndarray]:

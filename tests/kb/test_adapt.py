@@ -32,6 +32,11 @@ def adapted(small_kb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def stock() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
 def test_pairs_come_from_the_articles_own_text(small_kb: Path) -> None:
     from bot.kb.documents import load_articles
 
@@ -46,6 +51,28 @@ def test_pairs_come_from_the_articles_own_text(small_kb: Path) -> None:
     assert training_pairs(small_kb) == pairs  # the same seed draws the same sentences
 
 
+def test_each_example_question_is_paired_with_the_passage_of_its_article_that_answers_it(
+    small_kb: Path, stock: SentenceTransformerEmbedder
+) -> None:
+    from bot.kb.documents import load_articles
+
+    articles = {a.id: a for a in load_articles(small_kb)[0]}
+    with_questions = training_pairs(small_kb, embedder=stock)
+    without = training_pairs(small_kb)
+    question_pairs = [p for p in with_questions if p.query in articles[p.article_id].questions]
+    assert len(question_pairs) == sum(len(a.questions) for a in articles.values()) > 0
+    assert [p for p in with_questions if p not in question_pairs] == without
+    # The passage comes from the question's own article, and is the one of its passages the
+    # stock model finds closest: questions about different sections find different passages.
+    passages = {p.passage: p.article_id for p in without}
+    assert all(passages[p.passage] == p.article_id for p in question_pairs)
+    for pair in question_pairs:
+        own = sorted({p.passage for p in without if p.article_id == pair.article_id})
+        closeness = stock.embed(own) @ stock.embed([pair.query])[0]
+        assert pair.passage == own[int(closeness.argmax())]
+    assert len({p.passage for p in question_pairs if p.article_id == "reset-password"}) >= 2
+
+
 def test_a_batch_never_holds_two_pairs_of_one_article(small_kb: Path) -> None:
     import random
 
@@ -57,13 +84,16 @@ def test_a_batch_never_holds_two_pairs_of_one_article(small_kb: Path) -> None:
         assert len({p.article_id for p in batch}) == len(batch)
 
 
-def test_the_adapted_model_is_named_by_its_training_and_finds_passages_better(small_kb: Path, adapted: Path) -> None:
+def test_the_adapted_model_is_named_by_its_training_and_finds_passages_better(
+    small_kb: Path, adapted: Path, stock: SentenceTransformerEmbedder
+) -> None:
     record = json.loads((adapted / "adaptation.json").read_text())
-    assert record["base_model"] == "all-MiniLM-L6-v2" and record["pairs"] == len(training_pairs(small_kb))
+    assert record["base_model"] == "all-MiniLM-L6-v2"
+    assert record["pairs"] == len(training_pairs(small_kb, embedder=stock))
     assert record["name"].startswith("all-MiniLM-L6-v2-kb-") and len(record["name"]) == len("all-MiniLM-L6-v2-kb-") + 10
     assert (adapted / "vocab.txt").exists()  # the NLU featurizer's tokenizer reads it
 
-    tuned, stock = SentenceTransformerEmbedder(str(adapted)), SentenceTransformerEmbedder()
+    tuned = SentenceTransformerEmbedder(str(adapted))
     assert tuned.name == record["name"] and stock.name == "all-MiniLM-L6-v2"
     pairs = training_pairs(small_kb)
     queries, passages = [p.query for p in pairs], [p.passage for p in pairs]

@@ -87,3 +87,41 @@ def test_content_hash_changes_with_body(tmp_path: Path) -> None:
     after = {a.id: a.content_hash for a in load_articles(tmp_path)[0]}
     assert before["refund-times"] != after["refund-times"]
     assert before["track-order"] == after["track-order"]
+
+
+def test_example_questions_are_read_from_the_front_matter(tmp_path: Path) -> None:
+    write_article(
+        tmp_path,
+        "refund-times",
+        "How long refunds take",
+        "Refunds take 5 days.",
+        questions=["wheres my money", "refund late"],
+    )
+    write_article(tmp_path, "track-order", "Track your order", "Open Orders.")
+    by_id = {a.id: a for a in load_articles(tmp_path)[0]}
+    assert by_id["refund-times"].questions == ("wheres my money", "refund late")
+    assert by_id["track-order"].questions == ()
+
+
+def test_example_questions_count_in_the_content_hash_only_when_there_are_some(tmp_path: Path) -> None:
+    write_article(tmp_path, "refund-times", "How long refunds take", "Refunds take 5 days.")
+    (plain,), _ = load_articles(tmp_path)
+    write_article(tmp_path, "refund-times", "How long refunds take", "Refunds take 5 days.", questions=["refund late"])
+    (asked,), _ = load_articles(tmp_path)
+    assert plain.content_hash != asked.content_hash
+    # The hash an article without questions had before questions existed (a kept index stays valid).
+    import hashlib
+    import json
+
+    payload = json.dumps([plain.id, plain.title, plain.url, plain.body], ensure_ascii=False)
+    assert plain.content_hash == hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def test_questions_that_are_not_a_list_name_the_file(tmp_path: Path) -> None:
+    write_small_kb(tmp_path)
+    (tmp_path / "odd.md").write_text("---\ntitle: Odd\nquestions:\n  where: is it\n---\nText.\n")
+    articles, problems = load_articles(tmp_path)
+    assert len(articles) == 3
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'odd.md'}: broken front matter: 'questions' must be a list of questions, one per line"
+    ]

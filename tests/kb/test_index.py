@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.kb.index import build_index, index_kind, load_index, make_faiss_index
+from bot.kb.index import build_index, example_questions, index_kind, load_index, make_faiss_index
 from tests.factories import write_article, write_small_kb
 from tests.fakes import HashingEmbedder
 
@@ -36,7 +36,8 @@ def test_rebuild_embeds_only_changed_articles(tmp_path: Path) -> None:
     changed = HashingEmbedder()
     report = build_index(source, tmp_path / "index", changed, show_progress=False)
     assert (report.embedded_articles, report.reused_articles, report.removed_articles) == (1, 1, 1)
-    assert changed.calls == [["How long refunds take. Refunds now take 3 business days."]]
+    # Its one passage, and its title as its one example question.
+    assert changed.calls == [["How long refunds take. Refunds now take 3 business days.", "How long refunds take"]]
     index = load_index(tmp_path / "index")
     assert set(index.articles) == {"reset-password", "refund-times"}
     assert index.faiss_index.ntotal == len(index.chunks)
@@ -104,3 +105,47 @@ def test_index_kind_is_chosen_by_size_and_an_unknown_kind_is_named() -> None:
     assert [index_kind(n) for n in (10, 60_000, 1_000_000)] == ["flat", "hnsw", "hnsw"]
     with pytest.raises(ValueError, match="unknown index kind 'annoy': use flat, hnsw or ivf"):
         make_faiss_index(np.ones((2, 4), np.float32), kind="annoy")  # type: ignore[arg-type]
+
+
+def test_example_questions_are_embedded_after_each_articles_title_and_reused(tmp_path: Path) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    write_article(
+        source, "track-order", "Track your order", "Open Orders.", questions=["wheres my parcel", "tracking link"]
+    )
+    embedder = HashingEmbedder()
+    build_index(source, tmp_path / "index", embedder, show_progress=False)
+    index = load_index(tmp_path / "index")
+    assert index.articles["track-order"].questions == ("wheres my parcel", "tracking link")
+    expected = [q for meta in index.articles.values() for q in example_questions(meta)]
+    assert (
+        "wheres my parcel" in expected and expected.index("wheres my parcel") == expected.index("Track your order") + 1
+    )
+    assert index.question_vectors is not None and index.question_faiss_index is not None
+    assert len(expected) == index.question_vectors.shape[0] == index.question_faiss_index.ntotal == 5
+    np.testing.assert_allclose(index.question_vectors, HashingEmbedder().embed(expected), atol=1e-6)
+
+    # A new question re-embeds its article only; the others keep their vectors.
+    write_article(source, "track-order", "Track your order", "Open Orders.", questions=["wheres my parcel"])
+    again = HashingEmbedder()
+    report = build_index(source, tmp_path / "index", again, show_progress=False)
+    assert (report.embedded_articles, report.reused_articles) == (1, 2)
+    assert again.calls == [["Track your order. Open Orders.", "Track your order", "wheres my parcel"]]
+    index = load_index(tmp_path / "index")
+    expected = [q for meta in index.articles.values() for q in example_questions(meta)]
+    np.testing.assert_allclose(index.question_vectors, HashingEmbedder().embed(expected), atol=1e-6)
+
+
+def test_an_index_of_the_previous_format_is_refused_by_name_and_rebuilt_whole(tmp_path: Path) -> None:
+    import json
+
+    source = write_small_kb(tmp_path / "kb")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    meta_path = tmp_path / "index" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["format"] = 1  # as the versions before example questions wrote it
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="built by an older version; rebuild it with: python -m bot kb build"):
+        load_index(tmp_path / "index")
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    assert report.embedded_articles == 3
+    assert load_index(tmp_path / "index").question_vectors is not None

@@ -15,7 +15,7 @@ from tests.fakes import HashingEmbedder
 def kb(tmp_path: Path) -> KnowledgeBase:
     source = write_small_kb(tmp_path / "kb")
     build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
-    return KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.45)
+    return KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.7)
 
 
 def test_search_ranks_the_matching_article_first_with_its_passage(kb: KnowledgeBase) -> None:
@@ -28,15 +28,21 @@ def test_search_ranks_the_matching_article_first_with_its_passage(kb: KnowledgeB
     assert len({h.article_id for h in hits}) == len(hits)  # one hit per article
 
 
-def test_fused_score_is_dense_plus_saturated_bm25_plus_the_article_centroid(kb: KnowledgeBase) -> None:
-    query = "refunds card business days"
+def test_fused_score_is_dense_plus_saturated_bm25_plus_the_centroid_plus_the_closest_example_question(
+    kb: KnowledgeBase,
+) -> None:
+    query = "how long do refunds to my card take"
     fused = {h.article_id: h.score for h in kb.search(query, mode="fused")}
     dense = {h.article_id: h.score for h in kb.search(query, mode="dense")}
     bm25 = {h.article_id: h.score for h in kb.search(query, mode="bm25")}
     bonus = search_module.LEXICAL_WEIGHT * bm25["refund-times"] / (bm25["refund-times"] + search_module.BM25_SATURATION)
     # refund-times has one chunk, so its centroid is that chunk's vector: cosine = dense score.
     centroid = search_module.CENTROID_WEIGHT * dense["refund-times"]
-    assert fused["refund-times"] == pytest.approx(dense["refund-times"] + bonus + centroid, rel=1e-5)
+    # Its only example question is its title.
+    query_vector, title_vector = HashingEmbedder().embed([query, "How long refunds take"])
+    question = search_module.QUESTION_WEIGHT * float(query_vector @ title_vector)
+    assert question > 0
+    assert fused["refund-times"] == pytest.approx(dense["refund-times"] + bonus + centroid + question, rel=1e-5)
     assert 0 < bonus < search_module.LEXICAL_WEIGHT
 
 
@@ -58,6 +64,8 @@ class KeyedEmbedder:
         "beta": (1.0, 0.0, 0.0),  # 0.707
         "gamma": (0.0, 1.0, 0.0),  # 0.707; beta and gamma together point right at it
         "question": (1.0, 1.0, 0.0),
+        "asked": (1.0, 1.0, 0.0),  # an example question phrased as the question
+        "Title": (0.0, 0.0, 1.0),  # titles: nothing to do with the question (cosine 0)
     }
 
     def embed(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
@@ -72,8 +80,8 @@ def test_the_centroid_lifts_the_article_whose_passages_together_answer_the_quest
 
     source = tmp_path / "kb"
     source.mkdir()
-    write_article(source, "a", "A", "alpha")
-    write_article(source, "b", "B", "## One\nbeta\n\n## Two\ngamma")
+    write_article(source, "a", "Title A", "alpha")
+    write_article(source, "b", "Title B", "## One\nbeta\n\n## Two\ngamma")
     build_index(source, tmp_path / "index", KeyedEmbedder(), show_progress=False)
     kb = KnowledgeBase(load_index(tmp_path / "index"), KeyedEmbedder(), threshold=0.0)
     by_passage = kb.search("question", mode="dense")
@@ -83,6 +91,29 @@ def test_the_centroid_lifts_the_article_whose_passages_together_answer_the_quest
     weight = search_module.CENTROID_WEIGHT
     assert fused[0].score == pytest.approx(by_passage[1].score + weight * 1.0, abs=1e-5)
     assert fused[1].score == pytest.approx(by_passage[0].score * (1 + weight), abs=1e-5)
+
+
+def test_an_example_question_lifts_its_article_even_when_no_passage_of_it_came_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A is the closer passage, but B's writer listed the customer's very question."""
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    write_article(source, "a", "Title A", "alpha")
+    write_article(source, "b", "Title B", "beta", questions=["asked"])
+    build_index(source, tmp_path / "index", KeyedEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), KeyedEmbedder(), threshold=0.0)
+    # One candidate passage from each side, so only B's example question brings B in.
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    assert [h.article_id for h in kb.search("question", mode="dense")] == ["a"]
+    fused = kb.search("question")
+    assert [h.article_id for h in fused] == ["b", "a"]
+    weight = search_module.CENTROID_WEIGHT
+    assert fused[0].score == pytest.approx(0.707 * (1 + weight) + search_module.QUESTION_WEIGHT * 1.0, abs=1e-3)
+    assert fused[1].score == pytest.approx(0.711 * (1 + weight), abs=1e-3)  # its title is no closer than 0
+    assert fused[0].passage == "beta"
 
 
 def test_bm25_mode_finds_keyword_matches_only(kb: KnowledgeBase) -> None:
