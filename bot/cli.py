@@ -240,7 +240,7 @@ def _kb_build(args: argparse.Namespace) -> int:
     if notice:
         print(notice, file=sys.stderr)
     print(
-        f"{report.articles} articles, {report.chunks} passages in {args.index} "
+        f"{report.articles} articles, {report.chunks} passages, {report.questions} example questions in {args.index} "
         f"({report.embedded_articles} embedded, {report.reused_articles} unchanged, "
         f"{report.removed_articles} removed, {len(report.problems)} problems)"
     )

@@ -103,6 +103,7 @@ class KBIndex:
 class BuildReport:
     articles: int = 0
     chunks: int = 0
+    questions: int = 0  # example questions written in the articles (titles not counted)
     reused_articles: int = 0
     embedded_articles: int = 0
     removed_articles: int = 0
@@ -205,6 +206,7 @@ def build_index(
 
     chunks = [chunk for chunk, _ in chunk_rows]
     report.chunks = len(chunks)
+    report.questions = sum(len(a.questions) for a in articles)
     _save(Path(index_dir), embedder.name, settings, metas, chunks, _stack(chunk_rows), _stack(question_rows))
     return report
 

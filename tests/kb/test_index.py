@@ -112,8 +112,8 @@ def test_example_questions_are_embedded_after_each_articles_title_and_reused(tmp
     write_article(
         source, "track-order", "Track your order", "Open Orders.", questions=["wheres my parcel", "tracking link"]
     )
-    embedder = HashingEmbedder()
-    build_index(source, tmp_path / "index", embedder, show_progress=False)
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    assert report.questions == 2  # written ones; the titles are not counted
     index = load_index(tmp_path / "index")
     assert index.articles["track-order"].questions == ("wheres my parcel", "tracking link")
     expected = [q for meta in index.articles.values() for q in example_questions(meta)]
