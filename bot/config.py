@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # the name of an installed pipeline (e.g. "en_core_web_sm") is used as is.
     spacy_pipeline: str = "blank:en"
     # Calibrated on the dev split of eval/kb_questions.jsonl (`python -m bot kb calibrate`).
-    kb_answer_threshold: float = 0.885
+    kb_answer_threshold: float = 1.075
     # Threads torch and FAISS use to answer chat questions in the action server (0 = their default,
     # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").

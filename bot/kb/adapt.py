@@ -13,7 +13,7 @@ of an article listed how customers ask for it (front matter `questions:`), each 
 is paired with the passage of the article that the stock model finds closest: the model then
 learns customers' words too. Without them it needs nothing but the articles. Measured on the
 demo help centre's test questions (docs/benchmarks.md): right article at the threshold 0.511
--> 0.617 from the articles' own text, -> 0.702 with 16 example questions per article (before
+-> 0.617 from the articles' own text, -> 0.723 with 24 example questions per article (before
 the search itself uses them). On StackFAQ's threads adapting ranked worse (R@1 0.956 ->
 0.924), so check it on your own questions (`kb calibrate`, `kb eval`).
 
