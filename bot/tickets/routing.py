@@ -2,12 +2,15 @@
 
 Keyword rules from `routing.yml` win when exactly one category matches; otherwise the
 nearest example phrases (the KB's embedding model, k-nearest-neighbour vote) decide, and
-below `min_similarity` the ticket goes to "other".
+below `min_similarity` the ticket goes to "other". A category's example phrases are its own
+and the example questions of the help-centre articles it handles (`articles:`): the writers of
+the articles already said how customers ask about each topic, and that is what a ticket is about.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ class Category:
     team: str
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
+    articles: tuple[str, ...] = ()  # ids of the KB articles whose topic this team handles
 
 
 @dataclass(frozen=True)
@@ -59,21 +63,32 @@ class Router:
         self._example_vectors: np.ndarray | None = None
 
     @classmethod
-    def from_file(cls, path: Path, embedder: Embedder | None = None) -> Router:
+    def from_file(
+        cls, path: Path, embedder: Embedder | None = None, article_questions: Mapping[str, Sequence[str]] | None = None
+    ) -> Router:
+        """The rules in `path`; `article_questions` (example questions by article id, from the KB
+        index) add to each category's examples those of its articles. Ids the KB does not hold are
+        skipped, so removing an article never stops the bot."""
+        article_questions = article_questions or {}
         try:
             raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"{path}: cannot read the routing rules: {exc}") from None
-        categories = [
-            Category(
-                name=name,
-                label=str(spec.get("label") or name),
-                team=str(spec["team"]),
-                keywords=tuple(str(k).lower() for k in spec.get("keywords") or ()),
-                examples=tuple(str(e) for e in spec.get("examples") or ()),
+        categories = []
+        for name, spec in (raw.get("categories") or {}).items():
+            articles = tuple(str(a) for a in spec.get("articles") or ())
+            own = tuple(str(e) for e in spec.get("examples") or ())
+            from_articles = tuple(q for a in articles for q in article_questions.get(a, ()))
+            categories.append(
+                Category(
+                    name=name,
+                    label=str(spec.get("label") or name),
+                    team=str(spec["team"]),
+                    keywords=tuple(str(k).lower() for k in spec.get("keywords") or ()),
+                    examples=own + from_articles,
+                    articles=articles,
+                )
             )
-            for name, spec in (raw.get("categories") or {}).items()
-        ]
         return cls(categories, raw.get("priority_cues") or {}, embedder)
 
     @property

@@ -7,14 +7,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.kb.index import example_questions
 from bot.tickets.routing import Router
+from tests.fakes import HashingEmbedder
 
 RULES = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
 
 
 @pytest.fixture(scope="module")
 def router(demo_kb) -> Router:
-    return Router.from_file(RULES, demo_kb.embedder)
+    questions = {a.id: example_questions(a) for a in demo_kb.index.articles.values()}
+    return Router.from_file(RULES, demo_kb.embedder, questions)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +58,31 @@ def test_a_rules_file_without_a_fallback_category_is_refused(tmp_path: Path) -> 
     rules.write_text("categories:\n  billing:\n    team: Billing\n")
     with pytest.raises(ValueError, match="'other' category"):
         Router.from_file(rules)
+
+
+def test_a_categorys_articles_lend_it_their_example_questions(tmp_path: Path) -> None:
+    rules = tmp_path / "routing.yml"
+    rules.write_text(
+        "categories:\n"
+        "  billing:\n    team: Billing\n    articles: [refund-policy, an-article-since-removed]\n"
+        "    examples: [I was charged twice]\n"
+        "  orders:\n    team: Logistics\n    examples: [where is my parcel]\n"
+        "  other:\n    team: General support\n"
+    )
+    asked = {"refund-policy": ["Refund policy", "sent it back weeks ago, when does my money come"]}
+    router = Router.from_file(rules, HashingEmbedder(), asked)
+    assert router.categories["billing"].examples == ("I was charged twice", *asked["refund-policy"])
+    assert router.categories["billing"].articles == ("refund-policy", "an-article-since-removed")
+    text = "when does my money come, sent it back"
+    assert router.categorize(text) == ("billing", "examples")
+    # Without the article's questions nothing is near enough: the ticket would go to "other".
+    assert Router.from_file(rules, HashingEmbedder()).categorize(text) == ("other", "fallback")
+
+
+def test_every_help_centre_article_belongs_to_one_team(demo_kb) -> None:
+    """A typo in routing.yml's `articles:` would silently lose an article's questions."""
+    import yaml
+
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))["categories"]
+    assigned = [a for spec in rules.values() for a in spec.get("articles") or ()]
+    assert sorted(assigned) == sorted(demo_kb.index.articles)
