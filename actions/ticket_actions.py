@@ -21,7 +21,6 @@ from actions import constants as c
 from actions.kb_actions import knowledge_base
 from bot.config import get_settings
 from bot.identity import verified_email
-from bot.kb.index import example_questions
 from bot.privacy import mask_personal_data
 from bot.tickets import chat
 from bot.tickets.routing import Router
@@ -42,8 +41,7 @@ def ticket_store() -> TicketStore:
 @lru_cache(maxsize=1)
 def router() -> Router:
     kb = knowledge_base()
-    questions = {a.id: example_questions(a) for a in kb.index.articles.values()}
-    return Router.from_file(get_settings().routing_rules_path, kb.embedder, questions)
+    return Router.from_file(get_settings().routing_rules_path, kb.embedder, kb.index)
 
 
 def verified_customer(tracker: Tracker) -> str | None:

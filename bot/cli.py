@@ -605,14 +605,13 @@ def _find_ticket(reference: str):
 
 
 def _routing_eval(args: argparse.Namespace) -> int:
-    from bot.kb.index import example_questions, load_index
+    from bot.kb.index import load_index
     from bot.tickets.evaluate import evaluate_routing, labelled_questions
     from bot.tickets.routing import Router
 
     settings = get_settings()
-    # The articles' example questions, as the action server's router has them.
-    questions = {a.id: example_questions(a) for a in load_index(settings.kb_index_dir).articles.values()}
-    router = Router.from_file(settings.routing_rules_path, _embedder(), questions)
+    # With the articles' example questions, as the action server's router has them.
+    router = Router.from_file(settings.routing_rules_path, _embedder(), load_index(settings.kb_index_dir))
     report = evaluate_routing(router, labelled_questions(args.questions, args.labels))
     print(f"ticket routing: accuracy {report.accuracy:.3f} on {report.total} labelled questions")
     print(f"  decided by: {dict(report.by_method)}")

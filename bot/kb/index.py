@@ -98,6 +98,19 @@ class KBIndex:
     def chunk_texts(self) -> list[str]:
         return [c.embedding_text(self.articles[c.article_id].title) for c in self.chunks]
 
+    def example_question_vectors(self) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """Each article's example questions with their vectors, by article id (none without)."""
+        if self.question_vectors is None:
+            return {}
+        by_article: dict[str, list[tuple[str, np.ndarray]]] = {}
+        row = 0
+        for meta in self.articles.values():
+            questions = example_questions(meta)
+            vectors = self.question_vectors[row : row + len(questions)]
+            by_article[meta.id] = list(zip(questions, vectors, strict=True))
+            row += len(questions)
+        return by_article
+
 
 @dataclass
 class BuildReport:

@@ -10,7 +10,7 @@ the articles already said how customers ask about each topic, and that is what a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from bot.kb.embedding import Embedder
+from bot.kb.index import KBIndex
 
 FALLBACK_CATEGORY = "other"
 
@@ -50,7 +51,10 @@ class Router:
         *,
         k: int = 5,
         min_similarity: float = 0.3,
+        known_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
+        """`known_vectors`: example phrases already embedded by this embedder's model (the KB
+        index's example questions), so only the others are embedded at the first ticket."""
         if FALLBACK_CATEGORY not in {c.name for c in categories}:
             raise ValueError(f"the routing rules need a '{FALLBACK_CATEGORY}' category")
         self.categories = {c.name: c for c in categories}
@@ -61,15 +65,16 @@ class Router:
         self._example_labels = [c.name for c in categories for _ in c.examples]
         self._example_texts = [e for c in categories for e in c.examples]
         self._example_vectors: np.ndarray | None = None
+        self._known_vectors = dict(known_vectors or {})
 
     @classmethod
-    def from_file(
-        cls, path: Path, embedder: Embedder | None = None, article_questions: Mapping[str, Sequence[str]] | None = None
-    ) -> Router:
-        """The rules in `path`; `article_questions` (example questions by article id, from the KB
-        index) add to each category's examples those of its articles. Ids the KB does not hold are
-        skipped, so removing an article never stops the bot."""
-        article_questions = article_questions or {}
+    def from_file(cls, path: Path, embedder: Embedder | None = None, index: KBIndex | None = None) -> Router:
+        """The rules in `path`; with the KB `index`, each category's examples gain the example
+        questions of its articles, with the vectors the index holds for them. Ids the KB does not
+        hold are skipped, so removing an article never stops the bot."""
+        article_questions = index.example_question_vectors() if index is not None else {}
+        same_model = index is not None and embedder is not None and index.model_name == embedder.name
+        known = {q: v for pairs in article_questions.values() for q, v in pairs} if same_model else {}
         try:
             raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
@@ -78,7 +83,7 @@ class Router:
         for name, spec in (raw.get("categories") or {}).items():
             articles = tuple(str(a) for a in spec.get("articles") or ())
             own = tuple(str(e) for e in spec.get("examples") or ())
-            from_articles = tuple(q for a in articles for q in article_questions.get(a, ()))
+            from_articles = tuple(q for a in articles for q, _ in article_questions.get(a, ()))
             categories.append(
                 Category(
                     name=name,
@@ -89,7 +94,7 @@ class Router:
                     articles=articles,
                 )
             )
-        return cls(categories, raw.get("priority_cues") or {}, embedder)
+        return cls(categories, raw.get("priority_cues") or {}, embedder, known_vectors=known)
 
     @property
     def category_names(self) -> list[str]:
@@ -125,7 +130,7 @@ class Router:
     def _nearest(self, text: str, restrict_to: list[str] | None) -> str | None:
         assert self.embedder is not None
         if self._example_vectors is None:
-            self._example_vectors = self.embedder.embed(self._example_texts)
+            self._example_vectors = self._embed_examples()
         query = self.embedder.embed([text])[0]
         scores = self._example_vectors @ query
         order = np.argsort(-scores)
@@ -140,6 +145,13 @@ class Router:
             label = self._example_labels[i]
             votes[label] = votes.get(label, 0.0) + float(scores[i])
         return max(votes, key=lambda label: votes[label])  # first seen (the closest) wins a tie
+
+    def _embed_examples(self) -> np.ndarray:
+        assert self.embedder is not None
+        missing = sorted({t for t in self._example_texts if t not in self._known_vectors})
+        if missing:
+            self._known_vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.vstack([self._known_vectors[t] for t in self._example_texts]).astype(np.float32)
 
 
 def _normalise(text: str) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.kb.index import example_questions
 from bot.tickets.routing import Router
 from tests.fakes import HashingEmbedder
 
@@ -16,8 +15,7 @@ RULES = PROJECT_ROOT / "bot" / "tickets" / "routing.yml"
 
 @pytest.fixture(scope="module")
 def router(demo_kb) -> Router:
-    questions = {a.id: example_questions(a) for a in demo_kb.index.articles.values()}
-    return Router.from_file(RULES, demo_kb.embedder, questions)
+    return Router.from_file(RULES, demo_kb.embedder, demo_kb.index)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +58,16 @@ def test_a_rules_file_without_a_fallback_category_is_refused(tmp_path: Path) -> 
         Router.from_file(rules)
 
 
-def test_a_categorys_articles_lend_it_their_example_questions(tmp_path: Path) -> None:
+def test_a_categorys_articles_lend_it_their_example_questions_with_the_index_vectors(tmp_path: Path) -> None:
+    from bot.kb.index import build_index, load_index
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    question = "sent it back weeks ago, when does my money come"
+    write_article(source, "refund-policy", "Refund policy", "Refunds take 5 days.", questions=[question])
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    index = load_index(tmp_path / "index")
     rules = tmp_path / "routing.yml"
     rules.write_text(
         "categories:\n"
@@ -69,12 +76,17 @@ def test_a_categorys_articles_lend_it_their_example_questions(tmp_path: Path) ->
         "  orders:\n    team: Logistics\n    examples: [where is my parcel]\n"
         "  other:\n    team: General support\n"
     )
-    asked = {"refund-policy": ["Refund policy", "sent it back weeks ago, when does my money come"]}
-    router = Router.from_file(rules, HashingEmbedder(), asked)
-    assert router.categories["billing"].examples == ("I was charged twice", *asked["refund-policy"])
+    embedder = HashingEmbedder()
+    router = Router.from_file(rules, embedder, index)
+    assert router.categories["billing"].examples == ("I was charged twice", "Refund policy", question)
     assert router.categories["billing"].articles == ("refund-policy", "an-article-since-removed")
     text = "when does my money come, sent it back"
     assert router.categorize(text) == ("billing", "examples")
+    # The article's questions came with their vectors from the index: only the rules' own
+    # phrases and the ticket's text were embedded.
+    assert sorted(t for call in embedder.calls for t in call) == sorted(
+        ["I was charged twice", "where is my parcel", text]
+    )
     # Without the article's questions nothing is near enough: the ticket would go to "other".
     assert Router.from_file(rules, HashingEmbedder()).categorize(text) == ("other", "fallback")
 
