@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,7 @@ __all__ = [
     "index_kind",
     "load_index",
     "make_faiss_index",
+    "question_slices",
 ]
 
 # 2: example questions (questions.npy, questions.faiss); a format-1 index is rebuilt whole.
@@ -77,6 +79,15 @@ def example_questions(article: ArticleMeta) -> list[str]:
     return [article.title, *article.questions]
 
 
+def question_slices(articles: Iterable[ArticleMeta]) -> Iterator[tuple[ArticleMeta, slice]]:
+    """Each article with its rows in the example questions' vectors (article after article)."""
+    row = 0
+    for meta in articles:
+        count = len(example_questions(meta))
+        yield meta, slice(row, row + count)
+        row += count
+
+
 @dataclass
 class KBIndex:
     """A loaded index: articles, chunks (row i of `vectors` is chunk i) and the FAISS index;
@@ -102,14 +113,10 @@ class KBIndex:
         """Each article's example questions with their vectors, by article id (none without)."""
         if self.question_vectors is None:
             return {}
-        by_article: dict[str, list[tuple[str, np.ndarray]]] = {}
-        row = 0
-        for meta in self.articles.values():
-            questions = example_questions(meta)
-            vectors = self.question_vectors[row : row + len(questions)]
-            by_article[meta.id] = list(zip(questions, vectors, strict=True))
-            row += len(questions)
-        return by_article
+        return {
+            meta.id: list(zip(example_questions(meta), self.question_vectors[rows], strict=True))
+            for meta, rows in question_slices(self.articles.values())
+        }
 
 
 @dataclass
@@ -250,10 +257,7 @@ def load_index(index_dir: Path) -> KBIndex:
             f"the KB index in {index_dir} was built by an older version; rebuild it with: "
             f"python -m bot kb build --index {index_dir}"
         )
-    articles = {
-        a["id"]: ArticleMeta(**{**a, "tags": tuple(a["tags"]), "questions": tuple(a["questions"])})
-        for a in meta["articles"]
-    }
+    articles = {a["id"]: _article_meta(a) for a in meta["articles"]}
     chunks = [Chunk(**c) for c in meta["chunks"]]
     vectors = np.load(index_dir / "vectors.npy")
     faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
@@ -288,18 +292,22 @@ def _load_previous(index_dir: Path, model_name: str, settings: dict[str, Any]) -
         question_vectors = np.load(index_dir / "questions.npy")
     except (OSError, ValueError):
         return None  # unreadable: rebuild everything
-    by_article: Reusable = {}
-    question_row = 0
-    for a in meta["articles"]:
-        questions = example_questions(
-            ArticleMeta(**{**a, "tags": tuple(a["tags"]), "questions": tuple(a["questions"])})
+    by_article: Reusable = {
+        article.id: (
+            article.content_hash,
+            [],
+            list(zip(example_questions(article), question_vectors[rows], strict=True)),
         )
-        vectors_of_questions = question_vectors[question_row : question_row + len(questions)]
-        by_article[a["id"]] = (a["content_hash"], [], list(zip(questions, vectors_of_questions, strict=True)))
-        question_row += len(questions)
+        for article, rows in question_slices(_article_meta(a) for a in meta["articles"])
+    }
     for row, chunk in enumerate(meta["chunks"]):
         by_article[chunk["article_id"]][1].append((Chunk(**chunk), vectors[row]))
     return by_article
+
+
+def _article_meta(stored: dict[str, Any]) -> ArticleMeta:
+    """An article's metadata as meta.json stores it (lists for its tuples)."""
+    return ArticleMeta(**{**stored, "tags": tuple(stored["tags"]), "questions": tuple(stored["questions"])})
 
 
 def _save(

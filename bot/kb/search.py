@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
-from bot.kb.index import KBIndex, example_questions, load_index
+from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
 
 __all__ = ["MAX_QUERY_CHARS", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
@@ -224,11 +224,10 @@ class KnowledgeBase:
         if not counts.sum():
             return scores
         # The question rows of every candidate article, one run per article.
-        offsets = np.cumsum(counts) - counts
-        rows = np.repeat(self._question_start[articles] - offsets, counts) + np.arange(counts.sum())
+        rows, offsets = _runs(self._question_start[articles], counts)
         closeness = self.index.question_vectors[rows] @ query_vector
-        best = np.maximum.reduceat(closeness, np.minimum(offsets, len(rows) - 1)) if len(rows) else closeness
-        best = np.where(counts > 0, best, 0.0)
+        best = np.maximum.reduceat(closeness, np.minimum(offsets, len(rows) - 1))
+        best = np.where(counts > 0, best, 0.0)  # reduceat gives a neighbour's value for an empty run
         return scores + QUESTION_WEIGHT * best.astype(np.float64)
 
     def _rows_of_question_matches(self, query_vector: np.ndarray) -> np.ndarray:
@@ -240,9 +239,7 @@ class KnowledgeBase:
         _, found = self.index.question_faiss_index.search(query_vector[None, :], take)
         articles = np.unique(self._question_article[found[0][found[0] >= 0]])
         articles = articles[articles >= 0]
-        counts = self._article_row_count[articles]
-        offsets = np.cumsum(counts) - counts
-        positions = np.repeat(self._article_first_row[articles] - offsets, counts) + np.arange(counts.sum())
+        positions, _ = _runs(self._article_first_row[articles], self._article_row_count[articles])
         return self._rows_by_article[positions]
 
     def _best_per_article(self, rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,6 +280,13 @@ class KnowledgeBase:
         return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
 
 
+def _runs(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions start, start + 1, ... of each run (`counts[i]` of them from `starts[i]`),
+    concatenated, and where each run begins in that concatenation."""
+    offsets = np.cumsum(counts) - counts
+    return np.repeat(starts - offsets, counts) + np.arange(counts.sum()), offsets
+
+
 def _question_rows(index: KBIndex, article_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each example question row, its article's row in `article_ids` (-1: an article with
     no passage); for each article row, where its questions start and how many there are."""
@@ -291,12 +295,11 @@ def _question_rows(index: KBIndex, article_ids: list[str]) -> tuple[np.ndarray, 
     start = np.zeros(len(article_ids), dtype=np.int64)
     count = np.zeros(len(article_ids), dtype=np.int64)
     if index.question_vectors is not None:
-        for meta in index.articles.values():
+        for meta, rows in question_slices(index.articles.values()):
             row = row_of.get(meta.id, -1)
-            questions = len(example_questions(meta))
             if row >= 0:
-                start[row], count[row] = len(question_article), questions
-            question_article.extend([row] * questions)
+                start[row], count[row] = rows.start, rows.stop - rows.start
+            question_article.extend([row] * (rows.stop - rows.start))
         assert len(question_article) == len(index.question_vectors), "the index's questions do not match its articles"
     return np.array(question_article, dtype=np.int64), start, count
 
