@@ -117,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     kb_search_scale.add_argument("--data", type=Path, default=DATASETS, help="sentences for the chunks' text")
     kb_search_scale.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
     kb_search_scale.add_argument("--faiss-cache", type=Path, help="keep each size's FAISS index here between runs")
+    kb_search_scale.add_argument(
+        "--questions-per-article", type=int, default=4, help="example questions per article besides its title"
+    )
     kb_search_scale.add_argument("--out", type=Path, default=figures / "kb_search_scale.json")
     kb_search_scale.set_defaults(handler=_bench_kb_search_scale)
 
@@ -454,6 +457,7 @@ def _bench_kb_search_scale(args: argparse.Namespace) -> int:
         queries=args.queries,
         threads=args.threads,
         faiss_cache=args.faiss_cache,
+        questions_per_article=args.questions_per_article,
         out=args.out,
     )
     return 0

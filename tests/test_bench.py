@@ -83,11 +83,18 @@ def test_kb_search_scale_times_the_whole_search_and_its_parts(tmp_path: Path) ->
         assert row["load_s"] >= 0 and row["load_rss_delta_mb"] is not None
         assert set(row["load_parts_s"]) == {"chunk_texts", "bm25_index", "centroids"}
         assert row["search"]["n"] == row["answer"]["n"] == 12 and set(row["search"]) >= LATENCY_FIELDS
-        parts = {"faiss", "bm25", "fusion", "per_article", "centroids", "passages", "rest"}
-        assert set(row["parts"]) == {f"{part}_p50_ms" for part in parts}
+        parts = {"faiss", "bm25", "question_matches", "fusion", "per_article", "centroids", "questions", "passages"}
+        assert set(row["parts"]) == {f"{part}_p50_ms" for part in parts | {"rest"}}
         assert all(value >= 0 for key, value in row["parts"].items() if key != "rest_p50_ms")
+        # Every article's title and 4 example questions are searched as the product searches them.
+        assert row["example_questions"] == 5 * row["articles"] and row["question_index"] == "flat"
+        assert row["parts"]["question_matches_p50_ms"] > 0 and row["parts"]["questions_p50_ms"] > 0
     cached = sorted(p.name for p in (tmp_path / "faiss").iterdir())
-    assert cached == ["layered-1200-flat.faiss", "layered-300-flat.faiss"]
+    assert cached == sorted(
+        f"{name}-{count}-flat.faiss"
+        for row in figures["sizes"]
+        for name, count in (("layered", row["chunks"]), ("questions4", row["example_questions"]))
+    )
 
 
 def test_the_synthetic_kb_keeps_an_articles_chunks_together_and_its_text_real() -> None:
@@ -100,6 +107,24 @@ def test_the_synthetic_kb_keeps_an_articles_chunks_together_and_its_text_real() 
     assert order == sorted(order) and set(order) == set(index.articles)
     assert all(3 <= chunk.text.count("Sentence number") <= 6 for chunk in index.chunks)
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_synthetic_kbs_example_questions_lie_near_their_own_articles_passages() -> None:
+    from bot.bench.kb_search_scale import synthetic_kb_index
+    from bot.kb.index import question_slices
+
+    pool = [f"Sentence number {i} about card payments." for i in range(50)]
+    index = synthetic_kb_index(300, pool, questions_per_article=3)
+    assert index.question_vectors is not None and index.question_faiss_index.ntotal == len(index.question_vectors)
+    assert len(index.question_vectors) == 4 * len(index.articles)
+    assert np.allclose(np.linalg.norm(index.question_vectors, axis=1), 1.0, atol=1e-5)
+    article_of_chunk = np.array([chunk.article_id for chunk in index.chunks])
+    for meta, rows in question_slices(index.articles.values()):
+        assert len(meta.questions) == 3
+        own = index.vectors[article_of_chunk == meta.id]
+        # Each question's closest passage in the KB belongs to its own article.
+        for vector in index.question_vectors[rows]:
+            assert (own @ vector).max() == pytest.approx((index.vectors @ vector).max())
 
 
 def test_kb_real_compares_real_and_synthetic_vectors_of_one_size(tmp_path: Path) -> None:

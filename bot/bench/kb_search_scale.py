@@ -2,8 +2,9 @@
 
 `bench kb-scale` measures the FAISS index alone. A customer's question costs more: the fused
 search (`KnowledgeBase.search`) also scores BM25 over the chunks, picks the lexical candidates,
-keeps the best chunk per article and adds the article centroids. This benchmark builds a
-synthetic KB of each size in memory (no Markdown ingest) and measures:
+keeps the best chunk per article, adds the article centroids, and looks among the articles'
+example questions (a second FAISS search, and each candidate article's closest question). This
+benchmark builds a synthetic KB of each size in memory (no Markdown ingest) and measures:
 
 - loading: the `KnowledgeBase` constructor (BM25 indexing and article centroids), its time and
   the growth of this process's RSS (after, and at its peak while building);
@@ -15,8 +16,11 @@ synthetic KB of each size in memory (no Markdown ingest) and measures:
 Text and vectors do not match: this is about latency, not quality. The text is real enough
 for BM25 (sentences of the public datasets, several per chunk, about five chunks per
 article, so term frequencies and posting lengths look like a help centre's); the vectors come
-from kb-scale's layered generator; the questions are the real ones of eval/kb_questions.jsonl
-(their text for BM25, a synthetic query vector drawn as kb-scale draws queries).
+from kb-scale's layered generator; each article's example questions (its title and
+QUESTIONS_PER_ARTICLE more, fewer than the demo's 24 since nobody writes two dozen for each of
+200,000 articles) lie near its passages' vectors; the questions asked are the real ones of
+eval/kb_questions.jsonl (their text for BM25, a synthetic query vector drawn as kb-scale draws
+queries).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from bot.bench.common import latency_summary, machine, own_rss_mb, write_json
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import DIMENSION, LayeredSyntheticKB
 from bot.kb.chunking import Chunk
-from bot.kb.index import ArticleMeta, KBIndex, index_kind, make_faiss_index
+from bot.kb.index import ArticleMeta, KBIndex, example_questions, index_kind, make_faiss_index
 from bot.kb.search import KnowledgeBase, _article_centroids, limit_query_threads
 
 __all__ = ["run_kb_search_scale", "sentence_pool", "synthetic_kb_index"]
@@ -46,7 +50,11 @@ __all__ = ["run_kb_search_scale", "sentence_pool", "synthetic_kb_index"]
 MODEL_NAME = "synthetic-vectors"
 SENTENCES_PER_CHUNK = (3, 6)  # inclusive
 CHUNKS_PER_ARTICLE = (3, 7)  # inclusive: about five
-PARTS = ("faiss", "bm25", "fusion", "per_article", "centroids", "passages", "rest")
+QUESTIONS_PER_ARTICLE = 4  # written ones; the title is one more
+# An example question's vector: one of its article's passage vectors plus noise of this norm
+# (cosine to that passage about 0.86, as a paraphrase is to the passage it asks for).
+QUESTION_NOISE = 0.6
+PARTS = ("faiss", "bm25", "question_matches", "fusion", "per_article", "centroids", "questions", "passages", "rest")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -73,10 +81,18 @@ def sentence_pool(datasets_dir: Path) -> list[str]:
     return pool
 
 
-def synthetic_kb_index(size: int, pool: list[str], *, seed: int = 0, faiss_cache: Path | None = None) -> KBIndex:
-    """A KBIndex of `size` chunks built in memory: real sentences as text, layered synthetic vectors.
+def synthetic_kb_index(
+    size: int,
+    pool: list[str],
+    *,
+    seed: int = 0,
+    faiss_cache: Path | None = None,
+    questions_per_article: int = QUESTIONS_PER_ARTICLE,
+) -> KBIndex:
+    """A KBIndex of `size` chunks built in memory: real sentences as text, layered synthetic vectors,
+    and `questions_per_article` example questions per article besides its title.
 
-    `faiss_cache`: a folder where the FAISS index of this size is kept between runs (a 1M-chunk
+    `faiss_cache`: a folder where the FAISS indexes of this size are kept between runs (a 1M-chunk
     HNSW graph takes minutes to build, and kb-scale measures that already).
     """
     rng = np.random.default_rng(seed)
@@ -95,8 +111,9 @@ def synthetic_kb_index(size: int, pool: list[str], *, seed: int = 0, faiss_cache
     while row < size:
         article_id = f"article-{len(articles):07d}"
         title = " ".join(str(sentences[rng.integers(len(sentences))]).split()[:8]).rstrip(".?!")
+        asked = tuple(str(q) for q in sentences[rng.integers(0, len(sentences), questions_per_article)])
         articles[article_id] = ArticleMeta(
-            article_id, title, f"https://help.example/{article_id}", (), "synthetic", article_id
+            article_id, title, f"https://help.example/{article_id}", (), "synthetic", article_id, asked
         )
         for part in range(min(int(rng.integers(low, high + 1)), size - row)):
             # The first chunk is an article's opening lines (no heading), as the chunker makes them.
@@ -106,14 +123,41 @@ def synthetic_kb_index(size: int, pool: list[str], *, seed: int = 0, faiss_cache
     del texts
 
     vectors = LayeredSyntheticKB(size).draw(size, seed=size)  # as kb-scale draws a KB of this size
-    return KBIndex(MODEL_NAME, articles, chunks, vectors, _faiss_index(vectors, faiss_cache), {})
+    question_vectors = _question_vectors(articles, chunks, vectors, rng)
+    return KBIndex(
+        MODEL_NAME,
+        articles,
+        chunks,
+        vectors,
+        _faiss_index(vectors, faiss_cache, "layered"),
+        {},
+        question_vectors,
+        _faiss_index(question_vectors, faiss_cache, f"questions{questions_per_article}"),
+    )
 
 
-def _faiss_index(vectors: np.ndarray, cache: Path | None) -> Any:
+def _question_vectors(
+    articles: dict[str, ArticleMeta], chunks: list[Chunk], vectors: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Each article's example questions (title first), article after article as the index keeps
+    them: a random passage vector of the article with noise, normalised."""
+    first_row: dict[str, int] = {}
+    for row, chunk in enumerate(chunks):
+        first_row.setdefault(chunk.article_id, row)
+    counts = np.array([len(example_questions(meta)) for meta in articles.values()])
+    chunk_counts = np.diff([*first_row.values(), len(chunks)])
+    starts = np.repeat(np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row)), counts)
+    rows = starts + (rng.random(int(counts.sum())) * np.repeat(chunk_counts, counts)).astype(np.int64)
+    noise = rng.standard_normal((len(rows), vectors.shape[1]), dtype=np.float32)
+    drawn = vectors[rows] + noise * (QUESTION_NOISE / np.sqrt(vectors.shape[1]))
+    return (drawn / np.linalg.norm(drawn, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _faiss_index(vectors: np.ndarray, cache: Path | None, name: str) -> Any:
     import faiss
 
     size = len(vectors)
-    path = cache / f"layered-{size}-{index_kind(size)}.faiss" if cache else None
+    path = cache / f"{name}-{size}-{index_kind(size)}.faiss" if cache else None
     if path and path.exists():
         index = faiss.read_index(str(path))
         if index.ntotal == size:
@@ -175,8 +219,10 @@ def _timed_parts(kb: KnowledgeBase, timers: _Timers) -> Iterator[None]:
     kb.index.faiss_index = _TimedIndex(faiss_index, timers)
     wrapped = {
         "_chunk_scores": "chunk_scores",
+        "_rows_of_question_matches": "question_matches",
         "_best_per_article": "per_article",
         "_with_centroids": "centroids",
+        "_with_questions": "questions",
         "_passage": "passages",
     }
     for method, part in wrapped.items():
@@ -193,8 +239,10 @@ def _timed_parts(kb: KnowledgeBase, timers: _Timers) -> Iterator[None]:
 
 def _breakdown(kb: KnowledgeBase, asked: list[tuple[str, np.ndarray]]) -> dict[str, float]:
     """Median milliseconds per part of one search: "bm25" is LexicalIndex.candidates (the best
-    lexical chunks and the BM25 scores of those and the dense ones), "fusion" the rest of the
-    chunk scoring (the candidates' cosines and fused scores)."""
+    lexical chunks and the BM25 scores of those and the dense ones), "question_matches" the
+    search among the example questions (its FAISS search and the chunk rows of the articles it
+    found), "fusion" the rest of the chunk scoring (the candidates' cosines and fused scores),
+    "questions" each candidate article's closest example question."""
     per_part: dict[str, list[float]] = {part: [] for part in PARTS}
     timers = _Timers()
     with _timed_parts(kb, timers):
@@ -205,12 +253,15 @@ def _breakdown(kb: KnowledgeBase, asked: list[tuple[str, np.ndarray]]) -> dict[s
             total = (time.perf_counter() - started) * 1000
             spent = timers.spent
             get = spent.get
-            per_part["faiss"].append(get("faiss", 0.0))
-            per_part["bm25"].append(get("bm25", 0.0))
-            per_part["fusion"].append(get("chunk_scores", 0.0) - get("faiss", 0.0) - get("bm25", 0.0))
-            for part in ("per_article", "centroids", "passages"):
+            # The question FAISS search is inside question_matches, not in "faiss".
+            inside_chunk_scores = ("faiss", "bm25", "question_matches")
+            for part in inside_chunk_scores:
                 per_part[part].append(get(part, 0.0))
-            per_part["rest"].append(total - get("chunk_scores", 0.0) - sum(get(p, 0.0) for p in PARTS[3:6]))
+            per_part["fusion"].append(get("chunk_scores", 0.0) - sum(get(p, 0.0) for p in inside_chunk_scores))
+            after_chunk_scores = ("per_article", "centroids", "questions", "passages")
+            for part in after_chunk_scores:
+                per_part[part].append(get(part, 0.0))
+            per_part["rest"].append(total - get("chunk_scores", 0.0) - sum(get(p, 0.0) for p in after_chunk_scores))
     return {f"{part}_p50_ms": round(float(np.median(values)), 2) for part, values in per_part.items()}
 
 
@@ -239,12 +290,18 @@ def _reset_peak_rss() -> bool:
 
 
 def measure_size(
-    size: int, pool: list[str], questions_path: Path, *, queries: int, faiss_cache: Path | None = None
+    size: int,
+    pool: list[str],
+    questions_path: Path,
+    *,
+    queries: int,
+    faiss_cache: Path | None = None,
+    questions_per_article: int = QUESTIONS_PER_ARTICLE,
 ) -> dict[str, Any]:
     """Build a synthetic KB of `size` chunks, load it as the product does, and time its questions."""
     load_average = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
-    index = synthetic_kb_index(size, pool, faiss_cache=faiss_cache)
+    index = synthetic_kb_index(size, pool, faiss_cache=faiss_cache, questions_per_article=questions_per_article)
     setup_s = time.perf_counter() - started
     asked = questions(questions_path, queries, size)
     gc.collect()
@@ -273,6 +330,8 @@ def measure_size(
         "chunks": size,
         "articles": len(index.articles),
         "index": index_kind(size),
+        "example_questions": len(index.question_vectors) if index.question_vectors is not None else 0,
+        "question_index": index_kind(len(index.question_vectors)) if index.question_vectors is not None else None,
         "load_average_1m_at_start": load_average,
         "load_average_1m_at_questions": load_average_at_questions,
         "setup_s": round(setup_s, 1),
@@ -306,6 +365,7 @@ def run_kb_search_scale(
     queries: int = 500,
     threads: int = 1,
     faiss_cache: Path | None = None,
+    questions_per_article: int = QUESTIONS_PER_ARTICLE,
     out: Path | None = None,
 ) -> dict[str, Any]:
     """Each size in turn; the figures are written after every size, so a long run keeps what it has."""
@@ -315,11 +375,21 @@ def run_kb_search_scale(
         "machine": machine(),
         "threads": threads,
         "queries": queries,
+        "questions_per_article": questions_per_article,
         "sentence_pool": len(pool),
         "sizes": [],
     }
     for size in sizes:
-        figures["sizes"].append(measure_size(size, pool, questions_path, queries=queries, faiss_cache=faiss_cache))
+        figures["sizes"].append(
+            measure_size(
+                size,
+                pool,
+                questions_path,
+                queries=queries,
+                faiss_cache=faiss_cache,
+                questions_per_article=questions_per_article,
+            )
+        )
         gc.collect()  # this size's KB, before the next one is built
         figures["sizes"][-1]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
         write_json(out, figures)
