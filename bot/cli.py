@@ -10,6 +10,8 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT, get_settings
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+# The question splits the answer threshold is chosen on; "test" is kept for reporting.
+CALIBRATION_SPLITS = ("dev", "calibration")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,14 +55,26 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = kb.add_parser("eval", help="retrieval on StackFAQ and the decision on the demo question set")
     evaluate.add_argument("--stackfaq", type=Path, default=DATASETS / "stackfaq")
     evaluate.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
+    evaluate.add_argument(
+        "--calibration",
+        type=Path,
+        default=PROJECT_ROOT / "eval" / "kb_calibration.jsonl",
+        help="the independent questions the threshold is also chosen on, reported beside the splits",
+    )
     evaluate.add_argument("--follow-ups", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_ups.jsonl")
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
     evaluate.set_defaults(handler=_kb_eval)
 
-    calibrate = kb.add_parser("calibrate", help="pick the answer threshold on the dev split")
-    calibrate.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "kb_questions.jsonl")
+    calibrate = kb.add_parser("calibrate", help="pick the answer threshold on the dev and calibration questions")
+    calibrate.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[PROJECT_ROOT / "eval" / "kb_questions.jsonl", PROJECT_ROOT / "eval" / "kb_calibration.jsonl"],
+        help="JSONL files; their dev and calibration splits are used (a file without either, whole)",
+    )
     calibrate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     calibrate.set_defaults(handler=_kb_calibrate)
 
@@ -318,14 +332,16 @@ def _kb_eval(args: argparse.Namespace) -> int:
 
     kb = _load_kb(args.index)
     questions = load_questions(args.questions)
-    print(f"\nAnswer/escalate decision on {args.questions.name} at the shipped threshold {kb.threshold:.3f}:")
-    print(f"  {'split':<5} {'answerable':>10} {'correct':>8} {'wrong':>6} {'oos':>4} {'oos answered':>12}")
+    splits = {split: [q for q in questions if q.split == split] for split in ("dev", "test")}
+    if args.calibration.exists():
+        splits["calibration"] = load_questions(args.calibration)
+    print(f"\nAnswer/escalate decision at the shipped threshold {kb.threshold:.3f}:")
+    print(f"  {'split':<11} {'answerable':>10} {'correct':>8} {'wrong':>6} {'oos':>4} {'oos answered':>12}")
     figures["decision"] = {}
-    for split in ("dev", "test"):
-        subset = [q for q in questions if q.split == split]
+    for split, subset in splits.items():
         (decision,) = decision_curve(kb, subset, [kb.threshold])
         print(
-            f"  {split:<5} {decision.answerable:>10} {decision.correct_answer_rate:8.3f} "
+            f"  {split:<11} {decision.answerable:>10} {decision.correct_answer_rate:8.3f} "
             f"{decision.wrong_answer_rate:6.3f} {decision.out_of_scope:>4} {decision.false_answer_rate:12.3f}"
         )
         figures["decision"][split] = decision.__dict__
@@ -342,8 +358,11 @@ def _kb_eval(args: argparse.Namespace) -> int:
     # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.
     from bot.kb.evaluate import external_out_of_scope, threshold_curve
 
-    test = [q for q in questions if q.split == "test"]
-    out_of_scope = {"demo_oos": [q for q in test if not q.article_id], **external_out_of_scope(args.stackfaq.parent)}
+    test = splits["test"]
+    out_of_scope = {"demo_oos": [q for q in test if not q.article_id]}
+    if "calibration" in splits:
+        out_of_scope["calibration_oos"] = [q for q in splits["calibration"] if not q.article_id]
+    out_of_scope.update(external_out_of_scope(args.stackfaq.parent))
     # From 0.30 to past the shipped threshold (the article score grows with each term of the search).
     thresholds = [round(0.30 + 0.01 * i, 2) for i in range(max(61, int((kb.threshold - 0.30) / 0.01) + 41))]
     curve = threshold_curve(kb, [q for q in test if q.article_id], out_of_scope, thresholds)
@@ -388,13 +407,15 @@ def _plot_threshold_curve(curve: list[dict], oos_names: list[str], shipped: floa
 def _kb_calibrate(args: argparse.Namespace) -> int:
     from bot.kb.evaluate import calibrate_threshold, load_questions
 
-    questions = load_questions(args.questions)
-    # A file with a dev split keeps its test split for reporting; one without is used whole.
-    dev = [q for q in questions if q.split == "dev"] or questions
+    dev = []
+    for path in args.questions:
+        questions = load_questions(path)
+        # A file with a dev split keeps its test split for reporting; one without is used whole.
+        dev += [q for q in questions if q.split in CALIBRATION_SPLITS] or questions
     if not any(q.article_id for q in dev) or all(q.article_id for q in dev):
         raise ValueError(
-            f"{args.questions}: calibrating needs questions the KB answers (with their article_id) "
-            "and questions it must not answer (without one), one JSON object a line"
+            f"{', '.join(map(str, args.questions))}: calibrating needs questions the KB answers (with their "
+            "article_id) and questions it must not answer (without one), one JSON object a line"
         )
     kb = _load_kb(args.index)
     best = calibrate_threshold(kb, dev)

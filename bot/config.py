@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     # "blank:en" is spaCy's blank English pipeline plus the rule-based sentencizer;
     # the name of an installed pipeline (e.g. "en_core_web_sm") is used as is.
     spacy_pipeline: str = "blank:en"
-    # Calibrated on the dev split of eval/kb_questions.jsonl (`python -m bot kb calibrate`).
-    kb_answer_threshold: float = 1.075
+    # Calibrated on the dev split of eval/kb_questions.jsonl and on eval/kb_calibration.jsonl
+    # (`python -m bot kb calibrate`): the most right answers with at most 10% of their
+    # out-of-scope questions answered.
+    kb_answer_threshold: float = 1.405
     # Threads torch and FAISS use to answer chat questions in the action server (0 = their default,
     # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").

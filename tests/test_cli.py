@@ -97,6 +97,31 @@ def test_kb_calibrate_uses_a_file_without_splits_whole_and_explains_a_useless_on
     assert "Traceback" not in broken.stderr
 
 
+def test_kb_calibrate_takes_the_dev_and_calibration_splits_of_several_files(small_index: Path, tmp_path: Path) -> None:
+    demo = tmp_path / "demo.jsonl"
+    demo.write_text(
+        json.dumps({"text": "i forgot my password", "article_id": "reset-password", "split": "dev"})
+        + "\n"
+        + json.dumps({"text": "when does my refund arrive", "article_id": "refund-times", "split": "test"})
+        + "\n"
+        + json.dumps({"text": "recommend me a pizza place", "split": "test"})
+        + "\n"
+    )
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        json.dumps({"text": "where is my parcel now", "article_id": "track-order", "split": "calibration"})
+        + "\n"
+        + json.dumps({"text": "what is the weather in paris tomorrow", "split": "calibration"})
+        + "\n"
+    )
+    result = bot("kb", "calibrate", "--questions", str(demo), str(extra), "--index", str(small_index))
+    assert result.returncode == 0, result.stderr
+    assert " on 3 questions: " in result.stdout  # the test split is left for reporting
+
+    alone = bot("kb", "calibrate", "--questions", str(demo), "--index", str(small_index))
+    assert alone.returncode == 1 and "questions it must not answer" in alone.stderr  # its dev split has none
+
+
 def test_kb_search_with_a_missing_index_explains_how_to_build_one(tmp_path: Path) -> None:
     result = bot("kb", "search", "hello", "--index", str(tmp_path / "nowhere"))
     assert result.returncode == 1

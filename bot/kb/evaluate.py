@@ -175,12 +175,14 @@ def decision_curve(kb: KnowledgeBase, questions: list[Question], thresholds: lis
 
 
 def calibrate_threshold(
-    kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.05
+    kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.10
 ) -> DecisionScores:
     """The threshold that answers the most dev questions correctly while answering at most
     `max_false_answer_rate` of the dev out-of-scope questions.
 
-    The dev budget is stricter than the 10% target so that the test split has room.
+    The budget is the target itself (10%): the questions it is chosen on (the demo's dev split
+    and eval/kb_calibration.jsonl, 160 out-of-scope) hold near misses harder than the test
+    split's, so the threshold they give answers fewer of the test split's.
     """
     # Article scores add up to about 1 + LEXICAL_WEIGHT + CENTROID_WEIGHT + QUESTION_WEIGHT.
     thresholds = [round(t, 3) for t in np.arange(0.2, 3.0, 0.005)]

@@ -11,7 +11,16 @@ from bot.kb import lexical as lexical_module
 from bot.kb.chunking import Chunk
 from bot.kb.index import ArticleMeta, KBIndex, make_faiss_index
 from bot.kb.lexical import _largest
-from bot.kb.search import BM25_SATURATION, CANDIDATES, CENTROID_WEIGHT, LEXICAL_WEIGHT, Hit, KnowledgeBase, Mode
+from bot.kb.search import (
+    BM25_SATURATION,
+    CANDIDATES,
+    CENTROID_WEIGHT,
+    LEXICAL_WEIGHT,
+    UNKNOWN_WORDS_WEIGHT,
+    Hit,
+    KnowledgeBase,
+    Mode,
+)
 
 WORDS = [f"term{i}" for i in range(1500)]
 
@@ -73,7 +82,12 @@ def previous_search(
     if mode == "fused":
         article_row = {article_id: row for row, article_id in enumerate(kb.article_ids)}
         closeness = kb.centroids[[article_row[hit.article_id] for hit in hits]] @ query_vector
-        scored = [replace(h, score=h.score + CENTROID_WEIGHT * float(c)) for h, c in zip(hits, closeness, strict=True)]
+        # Added since: the same amount off every article for the question's words no chunk uses.
+        unknown = UNKNOWN_WORDS_WEIGHT * kb.lexical.unknown_share(question)
+        scored = [
+            replace(h, score=h.score + CENTROID_WEIGHT * float(c) - unknown)
+            for h, c in zip(hits, closeness, strict=True)
+        ]
         hits = sorted(scored, key=lambda hit: hit.score, reverse=True)
     return [replace(hit, passage=kb._passage(best_rows[hit.article_id])) for hit in hits[:top_k]]
 
@@ -148,3 +162,26 @@ def test_largest_finds_the_k_largest_scores_with_ties_and_zeros(k: int) -> None:
 def test_candidates_of_a_query_without_known_terms_are_the_given_rows_at_zero(kb: KnowledgeBase) -> None:
     rows, scores = kb.lexical.candidates("unknownword the", 100, also=np.array([7, 3, 7]))
     assert rows.tolist() == [3, 7] and scores.tolist() == [0.0, 0.0]
+
+
+def test_one_typo_away_makes_every_single_edit() -> None:
+    from bot.kb.lexical import one_typo_away
+
+    edits = set(one_typo_away("lock"))
+    assert {"lck", "llock", "lokc", "lack", "locks", "olck"} <= edits  # missing, extra, swapped, wrong
+    assert "lock" in edits  # a letter replaced by itself
+    assert "lakc" not in edits and "lo" not in edits  # two edits
+
+
+def test_the_share_of_unknown_words_forgives_one_typo_and_ignores_stop_words() -> None:
+    from bot.kb.lexical import LexicalIndex
+
+    lexical = LexicalIndex(["Reset your password with the link we email you.", "The doorbell battery lasts months."])
+    assert lexical.unknown_share("reset password link") == 0.0
+    assert lexical.unknown_share("reset pasword link") == 0.0  # one letter missing
+    assert lexical.unknown_share("reset passowrd link") == 0.0  # two letters swapped
+    assert lexical.unknown_share("doorbell fingerprint") == 0.5
+    assert lexical.unknown_share("fluffy pancakes") == 1.0
+    assert lexical.unknown_share("fingerprint", also_known=lexical.words_of(["a fingerprint reader"])) == 0.0
+    assert lexical.unknown_share("the") == lexical.unknown_share("") == 0.0  # no word that says anything
+    assert lexical.unknown_share("xyz") == 1.0  # too short to forgive a typo in

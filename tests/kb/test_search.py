@@ -28,7 +28,7 @@ def test_search_ranks_the_matching_article_first_with_its_passage(kb: KnowledgeB
     assert len({h.article_id for h in hits}) == len(hits)  # one hit per article
 
 
-def test_fused_score_is_dense_plus_saturated_bm25_plus_the_centroid_plus_the_closest_example_question(
+def test_fused_score_adds_bm25_the_centroid_and_the_closest_example_question_and_takes_off_unknown_words(
     kb: KnowledgeBase,
 ) -> None:
     query = "how long do refunds to my card take"
@@ -42,8 +42,46 @@ def test_fused_score_is_dense_plus_saturated_bm25_plus_the_centroid_plus_the_clo
     query_vector, title_vector = HashingEmbedder().embed([query, "How long refunds take"])
     question = search_module.QUESTION_WEIGHT * float(query_vector @ title_vector)
     assert question > 0
-    assert fused["refund-times"] == pytest.approx(dense["refund-times"] + bonus + centroid + question, rel=1e-5)
+    # "how", "do", "my", "card", "take" and "long" are in no article of the small KB; "refunds" is.
+    unknown = search_module.UNKNOWN_WORDS_WEIGHT * kb.lexical.unknown_share(query)
+    assert 0 < unknown < search_module.UNKNOWN_WORDS_WEIGHT
+    expected = dense["refund-times"] + bonus + centroid + question - unknown
+    assert fused["refund-times"] == pytest.approx(expected, rel=1e-5)
     assert 0 < bonus < search_module.LEXICAL_WEIGHT
+
+
+def test_words_the_help_centre_never_uses_lower_every_article_alike_and_change_no_ranking(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "reset password link fingerprint"
+    with_term = kb.search(question)
+    monkeypatch.setattr(search_module, "UNKNOWN_WORDS_WEIGHT", 0.0)
+    without = kb.search(question)
+    assert [h.article_id for h in with_term] == [h.article_id for h in without]
+    lowered = {round(b.score - a.score, 6) for a, b in zip(with_term, without, strict=True)}
+    assert lowered == {round(0.8 * 0.25, 6)}  # one word of four is the help centre's own: none
+
+
+def test_a_word_only_an_example_question_uses_is_the_help_centres_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    write_article(source, "lock", "Smart lock", "The lock opens with the app.", questions=["lock wont budge"])
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    def lowered_by_unknown_words(question: str) -> float:
+        (scored,) = kb.search(question)
+        with monkeypatch.context() as patch:
+            patch.setattr(search_module, "UNKNOWN_WORDS_WEIGHT", 0.0)
+            (unscored,) = kb.search(question)
+        return unscored.score - scored.score
+
+    assert lowered_by_unknown_words("lock budge") == pytest.approx(0.0)  # "budge": an example question's word
+    assert lowered_by_unknown_words("lock fingerprint") == pytest.approx(search_module.UNKNOWN_WORDS_WEIGHT / 2)
 
 
 def test_centroids_are_the_unit_mean_of_each_articles_chunk_vectors(kb: KnowledgeBase) -> None:
@@ -74,9 +112,14 @@ class KeyedEmbedder:
         return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def test_the_centroid_lifts_the_article_whose_passages_together_answer_the_question(tmp_path: Path) -> None:
+def test_the_centroid_lifts_the_article_whose_passages_together_answer_the_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One passage of A is a hair closer than any passage of B, but B as a whole is about the question."""
     from tests.factories import write_article
+
+    # The word "question" is in no passage: without this its unknown-word term would shift both scores.
+    monkeypatch.setattr(search_module, "UNKNOWN_WORDS_WEIGHT", 0.0)
 
     source = tmp_path / "kb"
     source.mkdir()
@@ -98,6 +141,8 @@ def test_an_example_question_lifts_its_article_even_when_no_passage_of_it_came_u
 ) -> None:
     """A is the closer passage, but B's writer listed the customer's very question."""
     from tests.factories import write_article
+
+    monkeypatch.setattr(search_module, "UNKNOWN_WORDS_WEIGHT", 0.0)  # "question" is in no text
 
     source = tmp_path / "kb"
     source.mkdir()
