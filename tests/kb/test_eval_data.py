@@ -1,0 +1,49 @@
+"""The evaluation questions are usable and stay independent of each other and of the articles."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.kb.documents import load_articles
+from bot.kb.evaluate import load_questions
+
+EVAL = PROJECT_ROOT / "eval"
+
+
+def normalised(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@pytest.fixture(scope="module")
+def articles() -> dict:
+    found, problems = load_articles(PROJECT_ROOT / "data" / "kb")
+    assert not problems
+    return {article.id: article for article in found}
+
+
+@pytest.mark.parametrize("name", ["kb_questions.jsonl", "kb_calibration.jsonl"])
+def test_every_labelled_article_exists_and_both_kinds_are_there(name: str, articles: dict) -> None:
+    questions = load_questions(EVAL / name)
+    assert {q.article_id for q in questions if q.article_id} <= set(articles)
+    assert sum(1 for q in questions if not q.article_id) >= 30  # out-of-scope ones to calibrate against
+    assert len({normalised(q.text) for q in questions}) == len(questions)  # no question twice
+
+
+def test_the_calibration_set_covers_every_article_and_repeats_no_test_or_example_question(articles: dict) -> None:
+    calibration = load_questions(EVAL / "kb_calibration.jsonl")
+    assert {q.split for q in calibration} == {"calibration"}
+    assert {q.article_id for q in calibration if q.article_id} == set(articles)
+    test = {normalised(q.text) for q in load_questions(EVAL / "kb_questions.jsonl") if q.split == "test"}
+    examples = {normalised(text) for article in articles.values() for text in article.questions}
+    for question in calibration:
+        assert normalised(question.text) not in test | examples, question.id
+
+
+def test_the_demo_help_centre_knows_its_own_words_and_forgives_a_typo(demo_kb) -> None:
+    share = demo_kb.lexical.unknown_share
+    known = demo_kb._question_words
+    assert share("my camra is offline", also_known=known) == 0.0
+    assert share("is kestrel bringing out a thermostat", also_known=known) > 0.0  # "thermostat"
