@@ -244,6 +244,9 @@ def _breakdown(kb: KnowledgeBase, asked: list[tuple[str, np.ndarray]]) -> dict[s
     found), "fusion" the rest of the chunk scoring (the candidates' cosines and fused scores),
     "questions" each candidate article's closest example question."""
     per_part: dict[str, list[float]] = {part: [] for part in PARTS}
+    # The question FAISS search is inside question_matches, not in "faiss".
+    inside_chunk_scores = ("faiss", "bm25", "question_matches")
+    after_chunk_scores = ("per_article", "centroids", "questions", "passages")
     timers = _Timers()
     with _timed_parts(kb, timers):
         for text, vector in asked:
@@ -253,12 +256,9 @@ def _breakdown(kb: KnowledgeBase, asked: list[tuple[str, np.ndarray]]) -> dict[s
             total = (time.perf_counter() - started) * 1000
             spent = timers.spent
             get = spent.get
-            # The question FAISS search is inside question_matches, not in "faiss".
-            inside_chunk_scores = ("faiss", "bm25", "question_matches")
             for part in inside_chunk_scores:
                 per_part[part].append(get(part, 0.0))
             per_part["fusion"].append(get("chunk_scores", 0.0) - sum(get(p, 0.0) for p in inside_chunk_scores))
-            after_chunk_scores = ("per_article", "centroids", "questions", "passages")
             for part in after_chunk_scores:
                 per_part[part].append(get(part, 0.0))
             per_part["rest"].append(total - get("chunk_scores", 0.0) - sum(get(p, 0.0) for p in after_chunk_scores))

@@ -36,19 +36,16 @@ class LexicalIndex:
 
     def terms(self, text: str) -> list[str]:
         """The text's words as BM25 reads them: lower case, stemmed, without stop words."""
-        tokenized = self._bm25s.tokenize(
-            [text], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
-        )
-        return list(tokenized[0])
+        return list(self._tokenize([text])[0])
 
     def words_of(self, texts: list[str]) -> frozenset[str]:
         """Every word of these texts as BM25 reads them (tokenized in one batch: fast for many)."""
         if not texts:
             return frozenset()
-        tokenized = self._bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
-        )
-        return frozenset(term for terms in tokenized for term in terms)
+        return frozenset(term for terms in self._tokenize(texts) for term in terms)
+
+    def _tokenize(self, texts: list[str]) -> list[list[str]]:
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
 
     def knows(self, term: str) -> bool:
         """Whether any chunk uses this (stemmed) word."""
