@@ -44,6 +44,14 @@ def router() -> Router:
     return Router.from_file(get_settings().routing_rules_path, kb.embedder, kb.index)
 
 
+def suggested_category(summary: str) -> str:
+    """The category offered first for a ticket: the team of the help-centre article the KB finds
+    for its summary, else by the summary's words (bot/tickets/routing.py)."""
+    hits = knowledge_base().search(summary, top_k=1) if summary.strip() else []
+    category, _method = router().categorize(summary, hits[0] if hits else None)
+    return category
+
+
 def verified_customer(tracker: Tracker) -> str | None:
     """The email the shop's server vouched for in this conversation (bot/identity.py), if any."""
     return verified_email(tracker.events, get_settings().widget_identity_secret)
@@ -126,8 +134,7 @@ class ValidateTicketForm(FormValidationAction):
         text = str(value or "").strip().lower()
         routing = router()
         if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
-            suggested, _method = routing.categorize(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
-            return {c.SLOT_TICKET_CATEGORY: suggested}
+            return {c.SLOT_TICKET_CATEGORY: suggested_category(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")}
         for name in routing.category_names:
             if text in (name, routing.label(name).lower()):
                 return {c.SLOT_TICKET_CATEGORY: name}
@@ -175,7 +182,7 @@ class ActionAskTicketCategory(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         routing = router()
-        suggested, _method = routing.categorize(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+        suggested = suggested_category(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
         names = [suggested] + [n for n in routing.category_names if n != suggested]
         buttons = [
             {"title": routing.label(n) + (" (suggested)" if n == suggested else ""), "payload": n} for n in names

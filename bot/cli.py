@@ -630,15 +630,18 @@ def _find_ticket(reference: str):
 
 
 def _routing_eval(args: argparse.Namespace) -> int:
-    from bot.kb.index import load_index
     from bot.tickets.evaluate import evaluate_routing, labelled_questions
     from bot.tickets.routing import Router
 
     settings = get_settings()
-    # With the articles' example questions, as the action server's router has them.
-    router = Router.from_file(settings.routing_rules_path, _embedder(), load_index(settings.kb_index_dir))
-    report = evaluate_routing(router, labelled_questions(args.questions, args.labels))
+    kb = _load_kb(settings.kb_index_dir)
+    # With the articles' example questions and the KB's closest article, as the action server routes.
+    router = Router.from_file(settings.routing_rules_path, kb.embedder, kb.index)
+    rows = labelled_questions(args.questions, args.labels)
+    report = evaluate_routing(router, rows, kb)
+    by_words = evaluate_routing(router, rows)
     print(f"ticket routing: accuracy {report.accuracy:.3f} on {report.total} labelled questions")
+    print(f"  by the words alone, without the KB's closest article: {by_words.accuracy:.3f}")
     print(f"  decided by: {dict(report.by_method)}")
     for name, (correct, total) in report.per_category.items():
         print(f"  {name:<10} {correct}/{total}")
@@ -646,7 +649,8 @@ def _routing_eval(args: argparse.Namespace) -> int:
         print(f"  {expected} taken for {got}: {count}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        figures = {**report.as_dict(), "accuracy_by_words_alone": round(by_words.accuracy, 4)}
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

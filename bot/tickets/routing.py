@@ -1,8 +1,11 @@
 """Route a ticket: category and team from the customer's words, priority from urgency cues.
 
-Keyword rules from `routing.yml` win when exactly one category matches; otherwise the
-nearest example phrases (the KB's embedding model, k-nearest-neighbour vote) decide, and
-below `min_similarity` the ticket goes to "other". A category's example phrases are its own
+The help-centre article the KB finds for the ticket's words decides first, when it is close
+enough and a team lists it (`articles:` in `routing.yml`): the KB's search reads a question
+better than keywords do, and each article's topic belongs to one team. Otherwise keyword rules
+win when exactly one category matches; otherwise the nearest example phrases (the KB's
+embedding model, k-nearest-neighbour vote) decide, and below `min_similarity` the ticket goes
+to "other". A category's example phrases are its own
 and the example questions of the help-centre articles it handles (`articles:`): the writers of
 the articles already said how customers ask about each topic, and that is what a ticket is about.
 """
@@ -19,8 +22,13 @@ import yaml
 
 from bot.kb.embedding import Embedder
 from bot.kb.index import KBIndex
+from bot.kb.search import Hit
 
 FALLBACK_CATEGORY = "other"
+# The closest article decides the team only from this score up: CLINC150's out-of-scope
+# questions (about anything but this help centre) reach it 5 times in 100, so a ticket about
+# something no article covers is routed by its words instead (docs/benchmarks.md, "Ticket routing").
+MIN_ARTICLE_SCORE = 1.2
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class Route:
     category: str
     team: str
     priority: str
-    # "keywords", "examples" or "fallback": shown to agents so routing can be trusted or fixed.
+    # "article", "keywords", "examples" or "fallback": how it was decided, to trust or fix routing.
     method: str
 
 
@@ -66,6 +74,11 @@ class Router:
         self._example_texts = [e for c in categories for e in c.examples]
         self._example_vectors: np.ndarray | None = None
         self._known_vectors = dict(known_vectors or {})
+        # An article listed by two teams goes to the first.
+        self._category_of_article: dict[str, str] = {}
+        for category in categories:
+            for article in category.articles:
+                self._category_of_article.setdefault(article, category.name)
 
     @classmethod
     def from_file(cls, path: Path, embedder: Embedder | None = None, index: KBIndex | None = None) -> Router:
@@ -103,11 +116,17 @@ class Router:
     def label(self, category: str) -> str:
         return self.categories[category].label
 
-    def route(self, text: str) -> Route:
-        category, method = self.categorize(text)
+    def route(self, text: str, closest_article: Hit | None = None) -> Route:
+        category, method = self.categorize(text, closest_article)
         return Route(category, self.categories[category].team, self.priority(text), method)
 
-    def categorize(self, text: str) -> tuple[str, str]:
+    def categorize(self, text: str, closest_article: Hit | None = None) -> tuple[str, str]:
+        """The category and how it was decided. `closest_article`: the KB's best hit for the
+        same text (`KnowledgeBase.search(text, top_k=1)`), when the caller has a KB."""
+        if closest_article is not None and closest_article.score >= MIN_ARTICLE_SCORE:
+            by_article = self._category_of_article.get(closest_article.article_id)
+            if by_article is not None:
+                return by_article, "article"
         lowered = _normalise(text)
         by_keyword = [c.name for c in self.categories.values() if any(_contains(lowered, k) for k in c.keywords)]
         if len(by_keyword) == 1:

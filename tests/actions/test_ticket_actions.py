@@ -135,6 +135,17 @@ def test_category_buttons_put_the_routed_suggestion_first(store: TicketStore) ->
     assert validate("ticket_category", "bananas", t)[0] is None
 
 
+def test_the_suggestion_is_the_team_of_the_article_the_summary_is_about(store: TicketStore) -> None:
+    """By its words ("box", "hub") this reads like a device problem; the help centre's
+    missing-items article, which Logistics handles, is what it is about."""
+    summary = "box came but the hub isnt in it"
+    assert ticket_actions.router().categorize(summary)[0] != "orders"
+    t = tracker(CONVERSATION, ticket_summary=summary)
+    messages, _ = run(ActionAskTicketCategory(), t)
+    assert messages[0]["buttons"][0]["payload"] == "orders" and "(suggested)" in messages[0]["buttons"][0]["title"]
+    assert validate("ticket_category", "/affirm", tracker([user("/affirm", "affirm")], **t.slots))[0] == "orders"
+
+
 def test_the_order_number_is_optional(store: TicketStore) -> None:
     t = tracker([user("skip")])
     assert validate("ticket_order_ref", "skip", t)[0] == "-"

@@ -98,3 +98,37 @@ def test_every_help_centre_article_belongs_to_one_team(demo_kb) -> None:
     rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))["categories"]
     assigned = [a for spec in rules.values() for a in spec.get("articles") or ()]
     assert sorted(assigned) == sorted(demo_kb.index.articles)
+
+
+def test_the_help_centre_article_the_kb_finds_decides_the_team(router: Router, demo_kb) -> None:
+    """ "box" and "hub" read like a device problem; the KB finds the missing-items article, which
+    Logistics handles (its id is listed under `orders` in routing.yml)."""
+    text = "box came but the hub isnt in it"
+    closest = demo_kb.search(text, top_k=1)[0]
+    assert closest.article_id == "order-missing-items"
+    assert router.categorize(text, closest) == ("orders", "article")
+    assert router.route(text, closest).team == "Logistics"
+    assert router.categorize(text)[0] != "orders"  # what the words alone would have said
+
+
+def test_a_far_or_unlisted_article_leaves_the_decision_to_the_words(router: Router) -> None:
+    from bot.kb.search import Hit
+    from bot.tickets.routing import MIN_ARTICLE_SCORE
+
+    text = "I was charged twice for my order"
+    far = Hit("track-order", "Track your order", "https://example.com", MIN_ARTICLE_SCORE - 0.01, "…")
+    unlisted = Hit("an-article-no-team-lists", "Gone", "https://example.com", MIN_ARTICLE_SCORE + 1, "…")
+    near = Hit("track-order", "Track your order", "https://example.com", MIN_ARTICLE_SCORE, "…")
+    assert router.categorize(text, far) == router.categorize(text) == ("billing", "keywords")
+    assert router.categorize(text, unlisted) == ("billing", "keywords")
+    assert router.categorize(text, near) == ("orders", "article")
+
+
+def test_routing_evaluation_routes_with_the_kbs_article_or_by_words_alone(router: Router, demo_kb) -> None:
+    from bot.tickets.evaluate import evaluate_routing
+
+    rows = [("box came but the hub isnt in it", "orders"), ("I was charged twice for my order", "billing")]
+    with_kb = evaluate_routing(router, rows, demo_kb)
+    assert (with_kb.correct, with_kb.by_method["article"]) == (2, 2)
+    by_words = evaluate_routing(router, rows)
+    assert by_words.by_method["article"] == 0 and by_words.correct == 1
