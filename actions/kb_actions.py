@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,14 +15,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import constants as c
 from bot.config import get_settings
 from bot.kb.followup import answer_in_context
+from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
 from nlu_components import shared_vector
 
 
-@lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase:
-    """Loaded on first use (model and index: a few seconds), then shared by all actions."""
+    """The KB to answer from now: loaded on first use, then reloaded when `kb build` rewrote the
+    index while the bot runs (bot/kb/live.py)."""
+    return live_knowledge_base().current()
+
+
+@lru_cache(maxsize=1)
+def live_knowledge_base() -> LiveKnowledgeBase:
     settings = get_settings()
     from bot.kb.embedding import SentenceTransformerEmbedder
     from bot.kb.onnx_embedding import OnnxEmbedder
@@ -32,14 +39,21 @@ def knowledge_base() -> KnowledgeBase:
         if settings.kb_query_backend == "onnx"
         else SentenceTransformerEmbedder(settings.embedding_model_path)
     )
-    kb = KnowledgeBase.load(settings.kb_index_dir, threshold=settings.kb_answer_threshold, embedder=embedder)
-    kb.search("warm up")  # the embedder's session and the index are built now, not in a customer's turn
-    # What is alive now (libraries, model, index) lives as long as the server: freeze it out of
-    # Python's full collections, which walked all of it and stalled every reply for about 200 ms
-    # every 20 s or so under load (docs/benchmarks.md). Reference counting still frees it.
-    gc.collect()
-    gc.freeze()
-    return kb
+
+    def load(index_dir: Path) -> KnowledgeBase:
+        """Model and index: a few seconds the first time; a rebuilt index reuses the model."""
+        kb = KnowledgeBase.load(index_dir, threshold=settings.kb_answer_threshold, embedder=embedder)
+        kb.search("warm up")  # the embedder's session and the index are built now, not in a customer's turn
+        # What is alive now (libraries, model, index) lives as long as the server: freeze it out of
+        # Python's full collections, which walked all of it and stalled every reply for about 200 ms
+        # every 20 s or so under load (docs/benchmarks.md). Reference counting still frees it; the
+        # unfreeze first lets the collection free what a previous index left in cycles.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        return kb
+
+    return LiveKnowledgeBase(settings.kb_index_dir, load)
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:

@@ -21,6 +21,7 @@ from actions import constants as c
 from actions.kb_actions import knowledge_base
 from bot.config import get_settings
 from bot.identity import verified_email
+from bot.kb.search import KnowledgeBase
 from bot.privacy import mask_personal_data
 from bot.tickets import chat
 from bot.tickets.routing import Router
@@ -38,9 +39,13 @@ def ticket_store() -> TicketStore:
     return TicketStore.from_settings(get_settings())
 
 
-@lru_cache(maxsize=1)
 def router() -> Router:
-    kb = knowledge_base()
+    return _router_for(knowledge_base())
+
+
+@lru_cache(maxsize=1)
+def _router_for(kb: KnowledgeBase) -> Router:
+    """Built again when the KB was reloaded: its articles' example questions are the teams' too."""
     return Router.from_file(get_settings().routing_rules_path, kb.embedder, kb.index)
 
 

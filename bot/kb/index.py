@@ -242,6 +242,7 @@ def load_index(index_dir: Path) -> KBIndex:
 
     Raises:
         FileNotFoundError: with the command that builds one.
+        ValueError: for an index of an older format, or whose files are of different builds.
     """
     import faiss
 
@@ -263,6 +264,16 @@ def load_index(index_dir: Path) -> KBIndex:
     faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
     question_vectors = np.load(index_dir / "questions.npy")
     question_faiss_index = faiss.read_index(str(index_dir / "questions.faiss"))
+    questions = sum(len(example_questions(a)) for a in articles.values())
+    if not (
+        len(chunks) == len(vectors) == faiss_index.ntotal
+        and questions == len(question_vectors) == question_faiss_index.ntotal
+    ):
+        # Read while a build was swapping its files in: some are of the next build.
+        raise ValueError(
+            f"the KB index files in {index_dir} do not belong together (was a build writing them?); "
+            f"build it again with: python -m bot kb build --index {index_dir}"
+        )
     return KBIndex(
         meta["model"],
         articles,

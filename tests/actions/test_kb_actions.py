@@ -166,7 +166,7 @@ def test_the_loaded_knowledge_base_is_frozen_out_of_full_collections() -> None:
     import gc
 
     knowledge_base = REAL_KNOWLEDGE_BASE  # the fixture points the module's name at the test KB
-    knowledge_base.cache_clear()
+    kb_actions.live_knowledge_base.cache_clear()
     gc.unfreeze()
     try:
         kb = knowledge_base()
@@ -174,7 +174,7 @@ def test_the_loaded_knowledge_base_is_frozen_out_of_full_collections() -> None:
         assert kb.search("how do i reset my password")[0].article_id == "reset-password"
     finally:
         gc.unfreeze()
-        knowledge_base.cache_clear()
+        kb_actions.live_knowledge_base.cache_clear()
 
 
 def test_ping_replies_pong() -> None:
