@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from bot.kb.followup import answer_in_context
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
+from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
+
+log = logging.getLogger(__name__)
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -54,6 +58,29 @@ def live_knowledge_base() -> LiveKnowledgeBase:
         return kb
 
     return LiveKnowledgeBase(settings.kb_index_dir, load)
+
+
+@lru_cache(maxsize=1)
+def question_log() -> KBQuestionLog:
+    """Written to the helpdesk's database, beside the tickets (bot/tickets/kb_questions.py)."""
+    from actions.ticket_actions import ticket_store  # imported here: ticket_actions imports this module
+
+    return KBQuestionLog(ticket_store().sessions, pipeline=get_settings().spacy_pipeline)
+
+
+def record_question(tracker: Tracker, question: str, outcome: str, article_id: str | None, score: float | None) -> None:
+    """For the admins' report of what the help centre lacks; never in the customer's way."""
+    try:
+        question_log().record(
+            tracker.sender_id,
+            question,
+            outcome,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            article_id=article_id,
+            score=score,
+        )
+    except Exception:
+        log.exception("could not record a KB question")
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
@@ -96,16 +123,24 @@ class ActionAnswerFromKB(Action):
         previous_topic = tracker.get_slot(c.SLOT_KB_TOPIC)
         answer, query, follow_up = answer_in_context(kb, question, previous_topic, query_vector=vector)
         topic = previous_topic if follow_up else question
+        closest = answer.hits[0] if answer.hits else None
         if answer.decision == "answer" and answer.best:
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
+            outcome = "answered"
         elif (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_OUT_OF_SCOPE:
             # Out of scope and no article either: say so, and offer no ticket for the weather.
             dispatcher.utter_message(response="utter_out_of_scope")
             shown = []
+            outcome = "off_topic"
         else:
             send(dispatcher, not_found_reply(answer.hits))
             shown = []
+            outcome = "escalated"
+        if closest is None:
+            record_question(tracker, question, outcome, None, None)
+        else:
+            record_question(tracker, question, outcome, closest.article_id, closest.score)
         return changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown})
 
 
@@ -121,8 +156,11 @@ class ActionKBNotHelpful(Action):
         kb = knowledge_base()
         hits = kb.search(query, top_k=5) if query else []
         unseen = [h for h in hits if h.article_id not in shown]
+        if shown:
+            record_question(tracker, query, "not_helpful", shown[-1], None)
         if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
             send(dispatcher, answer_reply(unseen[0], second_try=True))
+            record_question(tracker, query, "answered", unseen[0].article_id, unseen[0].score)
             return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
         send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
         return []

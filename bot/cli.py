@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
     evaluate.set_defaults(handler=_kb_eval)
 
+    gaps = kb.add_parser("gaps", help="questions the bot could not answer, and answers customers said did not help")
+    gaps.add_argument("--days", type=int, default=30, help="the last this many days (default 30)")
+    gaps.add_argument("--limit", type=int, default=50, help="at most this many unanswered questions")
+    gaps.set_defaults(handler=_kb_gaps)
+
     calibrate = kb.add_parser("calibrate", help="pick the answer threshold on the dev and calibration questions")
     calibrate.add_argument(
         "--questions",
@@ -540,6 +545,36 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.terminal_chat import chat
 
     return chat(get_settings())
+
+
+def _kb_gaps(args: argparse.Namespace) -> int:
+    from bot.tickets.kb_questions import gaps_report
+
+    if args.days < 1 or args.limit < 1:
+        raise ValueError("--days and --limit must be at least 1")
+    report = gaps_report(_ticket_store().sessions, days=args.days, limit=args.limit)
+    counts = report.counts
+    print(
+        f"Last {args.days} days: {report.questions} questions to the knowledge base, {counts['answered']} answered, "
+        f"{counts['escalated']} not answered ({report.share('escalated'):.0%}), {counts['off_topic']} off topic; "
+        f'{counts["not_helpful"]} times "No, that did not solve it".'
+    )
+    if report.unanswered_by_article:
+        print("\nUnanswered questions by closest article:")
+        for article_id, count in report.unanswered_by_article.most_common(10):
+            print(f"  {count:>4}  {article_id}")
+    print("\nNot answered, newest first (personal data masked):")
+    for item in report.unanswered:
+        closest = f"  [closest: {item.closest_article} {item.score:.2f}]" if item.score is not None else ""
+        print(f"  {item.asked_at:%Y-%m-%d %H:%M}  {item.question}{closest}")
+    if not report.unanswered:
+        print("  none")
+    if report.articles:
+        print('\nAnswers customers said did not help ("No" / given as the answer):')
+        for article in report.articles:
+            if article.not_helpful:
+                print(f"  {article.not_helpful:>4} / {article.answered:<4} {article.article_id}")
+    return 0
 
 
 def _ticket_store():

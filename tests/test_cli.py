@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,34 @@ def test_kb_export_onnx_writes_the_model_once(tmp_path: Path) -> None:
     stock = bot("kb", "export-onnx", "--dir", str(tmp_path), "--stock")
     assert stock.returncode == 0, stock.stderr
     assert Path(stock.stdout.strip().splitlines()[-1]) == tmp_path / "all-MiniLM-L6-v2" / "model.onnx"
+
+
+def test_kb_gaps_lists_the_questions_the_bot_could_not_answer(tmp_path: Path) -> None:
+    from bot.tickets.kb_questions import KBQuestionLog
+    from bot.tickets.store import TicketStore
+    from tests.tickets.conftest import SLA
+
+    store = TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}", SLA)
+    log = KBQuestionLog(store.sessions)
+    log.record("c1", "can the doorbell play my own tune, call me on +31 20 555 0142", "escalated",
+               article_id="doorbell-battery", score=1.21)  # fmt: skip
+    log.record("c2", "doorbell battery dies in a week", "answered", article_id="doorbell-battery", score=2.3)
+    log.record("c2", "doorbell battery dies in a week", "not_helpful", article_id="doorbell-battery")
+    log.flush()
+    store.close()
+    env = {**os.environ, "SUPPORT_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "gaps", "--days", "7"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 questions to the knowledge base, 1 answered, 1 not answered (50%)" in result.stdout
+    assert "can the doorbell play my own tune" in result.stdout and "555 0142" not in result.stdout
+    assert "[closest: doorbell-battery 1.21]" in result.stdout
+    assert "1 / 1    doorbell-battery" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "gaps", "--days", "0"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode != 0 and "--days and --limit must be at least 1" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -139,3 +139,26 @@ def test_cancel_in_the_ticket_form_creates_nothing(running_stack: Settings) -> N
     cancelled = texts(say(running_stack, sender, "never mind"))
     assert "No ticket was opened" in cancelled
     assert "no tickets" in texts(say(running_stack, sender, "my tickets"))
+
+
+def test_an_unanswered_question_reaches_the_help_centre_report(running_stack: Settings) -> None:
+    """Written by the action server's own writer thread into the helpdesk's database."""
+    import time
+
+    from bot.tickets.kb_questions import gaps_report
+    from bot.tickets.sla import SlaPolicy
+    from bot.tickets.store import TicketStore
+
+    question = f"can the kestrel hub double as a wifi repeater for my garden shed {uuid.uuid4().hex[:6]}"
+    reply = texts(say(running_stack, f"e2e-{uuid.uuid4().hex}", question))
+    assert "Did this solve it?" not in reply  # not answered: the report is where it shows
+    store = TicketStore(running_stack.tickets_database_url, SlaPolicy({}, {}), run_migrations=False)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(u.question == question for u in gaps_report(store.sessions).unanswered):
+            assert time.monotonic() < deadline, "the question never reached the report"
+            time.sleep(0.5)
+        (recorded,) = [u for u in gaps_report(store.sessions).unanswered if u.question == question]
+        assert recorded.channel == "rest" and recorded.closest_article
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
@@ -204,3 +204,27 @@ class Handoff(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# answered: an article was given as the answer; escalated: none was close enough, the closest
+# were listed and a ticket offered; off_topic: not about the help centre at all; not_helpful:
+# the customer said the article given did not solve it.
+KB_OUTCOMES = ("answered", "escalated", "off_topic", "not_helpful")
+
+
+class KBQuestion(Base):
+    """One customer question to the knowledge base and what came of it, personal data masked:
+    what the help centre lacks, for the admins who write it (console page "Help centre")."""
+
+    __tablename__ = "kb_questions"
+    __table_args__ = (CheckConstraint(f"outcome IN {KB_OUTCOMES}", name="ck_kb_questions_outcome"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(40))
+    question: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(12), index=True)
+    # The article given as the answer, or the closest one when none was given.
+    article_id: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float | None] = mapped_column(Float)

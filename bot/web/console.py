@@ -8,16 +8,18 @@ an `X-CSRF-Token` header).
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.tickets.kb_questions import gaps_report
 from bot.tickets.models import STATUSES
 from bot.tickets.store import TicketNotFound
 from bot.tickets.users import Agent
@@ -244,3 +246,36 @@ def live_say(
 @router.post("/live/{handoff_id}/handback")
 def live_hand_back(request: Request, handoff_id: HandoffId, csrf: Annotated[str, Form()] = "") -> Response:
     return _live_action(request, handoff_id, csrf, lambda a, api: api.hand_back(handoff_id, a, request))
+
+
+# --- the help centre's gaps ------------------------------------------------------------------
+
+
+@router.get("/kb", response_class=HTMLResponse)
+def help_centre(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30) -> Response:
+    """What customers asked that the bot could not answer, and the articles they said did not help."""
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    report = gaps_report(request.app.state.store.sessions, days=days)
+    return templates.TemplateResponse(
+        request,
+        "kb.html",
+        {
+            "agent": agent,
+            "report": report,
+            "days": days,
+            "articles": article_titles(request.app.state.settings.kb_index_dir),
+            "csrf": csrf_token(request),
+        },
+    )
+
+
+def article_titles(index_dir: Path) -> dict[str, tuple[str, str]]:
+    """Article id -> (title, url) from the KB index, so the page names articles as customers see
+    them; empty when there is no index here (the ids are shown instead)."""
+    try:
+        meta = json.loads((Path(index_dir) / "meta.json").read_text(encoding="utf-8"))
+        return {a["id"]: (a["title"], a["url"]) for a in meta["articles"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -181,3 +181,25 @@ def test_ping_replies_pong() -> None:
     messages, events = run(ActionPing(), tracker("ping", "ping"))
     assert [m["text"] for m in messages] == ["pong"]
     assert events == []
+
+
+def test_what_came_of_each_question_is_recorded_for_the_help_centres_writers(question_log) -> None:
+    from bot.tickets.kb_questions import gaps_report
+
+    log, store = question_log
+    run(ActionAnswerFromKB(), tracker("i forgot my password, how do i get a new one"))
+    run(ActionAnswerFromKB(), tracker("can my doorbell play a tune i recorded myself"))
+    run(ActionAnswerFromKB(), tracker("who won the football world cup in 1998", "out_of_scope"))
+    question = "my doorbell battery drains really fast"
+    _, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"]))
+    second_article_given = bool(slots_of(events).get("kb_shown"))
+    log.flush()
+
+    report = gaps_report(store.sessions)
+    # The first question, and a second article after the "No" when one was confident enough.
+    assert report.counts["answered"] == 1 + second_article_given
+    assert report.counts["not_helpful"] == 1 and report.counts["off_topic"] == 1
+    (unanswered,) = report.unanswered
+    assert unanswered.question == "can my doorbell play a tune i recorded myself"
+    assert unanswered.closest_article is not None and unanswered.score is not None
+    assert {a.article_id: (a.answered, a.not_helpful) for a in report.articles}["doorbell-battery"] == (0, 1)

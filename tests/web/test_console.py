@@ -80,3 +80,25 @@ def test_an_agent_cannot_open_another_teams_ticket_page(helpdesk: Helpdesk) -> N
     sign_in(c, "bea@kestrel.example")
     assert c.get(f"/console/tickets/{helpdesk.technical_ref}").status_code == 404
     assert helpdesk.technical_ref not in c.get("/console").text
+
+
+def test_the_help_centre_page_shows_what_the_bot_could_not_answer(helpdesk: Helpdesk, project_artifacts) -> None:
+    from bot.tickets.kb_questions import KBQuestionLog
+
+    log = KBQuestionLog(helpdesk.store.sessions)
+    log.record("c7", "can the doorbell play <b>my own</b> tune", "escalated", article_id="doorbell-battery", score=1.21)
+    log.record("c8", "my doorbell battery dies in a week", "answered", article_id="doorbell-battery", score=2.3)
+    log.record("c8", "my doorbell battery dies in a week", "not_helpful", article_id="doorbell-battery")
+    log.flush()
+    c = helpdesk.client
+    assert c.get("/console/kb", follow_redirects=False).status_code == 303  # signed out: to the sign-in page
+    sign_in(c)
+    page = c.get("/console/kb").text
+    assert "2 questions to the knowledge base" in page and "1 not answered (50%)" in page
+    # Customers' words are shown as text, never as markup; articles by their title and link.
+    assert "can the doorbell play &lt;b&gt;my own&lt;/b&gt; tune" in page and "<b>my own</b>" not in page
+    assert '<a href="https://help.kestrelhome.example/articles/doorbell-battery">' in page
+    assert "Kestrel Doorbell battery drains too fast" in page and "1.21" in page
+    feedback = page.split('class="feedback"')[1]
+    assert "<td>1</td>" in feedback and "100%" in feedback
+    assert c.get("/console/kb?days=0").status_code == 422

@@ -1,0 +1,186 @@
+"""What customers asked the knowledge base and what came of it: the help centre's gaps.
+
+The action server records each KB question (answered, escalated, off topic) and each "No,
+that did not solve it". A background thread masks personal data and writes them, so a
+customer's turn never waits for the database; `flush()` waits for what is queued. The
+console's "Help centre" page and `python -m bot kb gaps` read the report: which questions
+the bot could not answer, grouped by the closest article, and which articles customers
+said did not help.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.privacy import mask_personal_data
+from bot.tickets.models import KB_OUTCOMES, KBQuestion
+
+__all__ = ["GapsReport", "KBQuestionLog", "gaps_report"]
+
+log = logging.getLogger(__name__)
+
+# What the report shows of one question; longer ones are cut (the start says what it is about).
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class _Asked:
+    conversation_id: str
+    channel: str
+    question: str
+    outcome: str
+    article_id: str | None
+    score: float | None
+    asked_at: datetime
+
+
+class KBQuestionLog:
+    """Records questions from the action server's threads; one writer thread saves them."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, pipeline: str = "blank:en") -> None:
+        self._sessions = sessions
+        self._pipeline = pipeline
+        self._queue: queue.Queue[_Asked] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_forever, name="kb-question-log", daemon=True)
+        self._writer.start()
+
+    def record(
+        self,
+        conversation_id: str,
+        question: str,
+        outcome: str,
+        *,
+        channel: str = "unknown",
+        article_id: str | None = None,
+        score: float | None = None,
+    ) -> None:
+        if outcome not in KB_OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}'")
+        self._queue.put(
+            _Asked(conversation_id, channel or "unknown", question, outcome, article_id, score, datetime.now(UTC))
+        )
+
+    def flush(self) -> None:
+        """Until everything recorded so far is written (or failed and logged)."""
+        self._queue.join()
+
+    def _write_forever(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:  # what else arrived meanwhile goes in the same transaction
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            except Exception:
+                # A report loses these rows; the customers' conversations lose nothing.
+                log.exception("could not record %d KB question(s)", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _write(self, batch: list[_Asked]) -> None:
+        rows = [
+            KBQuestion(
+                asked_at=asked.asked_at,
+                conversation_id=asked.conversation_id[:200],
+                channel=asked.channel[:40],
+                question=mask_personal_data(" ".join(asked.question.split()), pipeline=self._pipeline)[
+                    :MAX_QUESTION_CHARS
+                ],
+                outcome=asked.outcome,
+                article_id=asked.article_id,
+                score=asked.score,
+            )
+            for asked in batch
+        ]
+        with self._sessions.begin() as session:
+            session.add_all(rows)
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    asked_at: datetime
+    question: str
+    closest_article: str | None
+    score: float | None
+    channel: str
+
+
+@dataclass
+class ArticleFeedback:
+    article_id: str
+    answered: int = 0
+    not_helpful: int = 0
+
+    @property
+    def not_helpful_share(self) -> float:
+        return self.not_helpful / self.answered if self.answered else 0.0
+
+
+@dataclass
+class GapsReport:
+    since: datetime
+    counts: Counter[str] = field(default_factory=Counter)  # outcome -> questions
+    # The questions the bot could not answer, newest first, and how many of them each
+    # closest article drew: where an article is missing, or an existing one needs the words.
+    unanswered: list[Unanswered] = field(default_factory=list)
+    unanswered_by_article: Counter[str] = field(default_factory=Counter)
+    # Articles given as answers, those customers said "No" to most first.
+    articles: list[ArticleFeedback] = field(default_factory=list)
+
+    @property
+    def questions(self) -> int:
+        """Questions asked (a "No" is an answer to a question already counted)."""
+        return sum(n for outcome, n in self.counts.items() if outcome != "not_helpful")
+
+    def share(self, outcome: str) -> float:
+        return self.counts[outcome] / self.questions if self.questions else 0.0
+
+
+def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100) -> GapsReport:
+    """The last `days` days: counts per outcome, the `limit` newest unanswered questions, and
+    per article how often it was the answer and how often customers said it did not help."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    report = GapsReport(since)
+    recent = KBQuestion.asked_at >= since
+    with sessions() as session:
+        for outcome, count in session.execute(
+            select(KBQuestion.outcome, func.count()).where(recent).group_by(KBQuestion.outcome)
+        ):
+            report.counts[outcome] = count
+        rows = session.scalars(
+            select(KBQuestion)
+            .where(recent, KBQuestion.outcome == "escalated")
+            .order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc())
+            .limit(limit)
+        )
+        report.unanswered = [Unanswered(r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
+        for article_id, count in session.execute(
+            select(KBQuestion.article_id, func.count())
+            .where(recent, KBQuestion.outcome == "escalated", KBQuestion.article_id.is_not(None))
+            .group_by(KBQuestion.article_id)
+        ):
+            report.unanswered_by_article[str(article_id)] = count
+        feedback: dict[str, ArticleFeedback] = {}
+        for article_id, outcome, count in session.execute(
+            select(KBQuestion.article_id, KBQuestion.outcome, func.count())
+            .where(recent, KBQuestion.outcome.in_(("answered", "not_helpful")), KBQuestion.article_id.is_not(None))
+            .group_by(KBQuestion.article_id, KBQuestion.outcome)
+        ):
+            entry = feedback.setdefault(str(article_id), ArticleFeedback(str(article_id)))
+            setattr(entry, outcome, count)
+    report.articles = sorted(
+        feedback.values(), key=lambda a: (-a.not_helpful_share, -a.not_helpful, -a.answered, a.article_id)
+    )
+    return report
