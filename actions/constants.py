@@ -13,6 +13,7 @@ SLOT_KB_SHOWN = "kb_shown"
 # Actions
 ACTION_ANSWER_FROM_KB = "action_answer_from_kb"
 ACTION_KB_NOT_HELPFUL = "action_kb_not_helpful"
+ACTION_KB_SOLVED = "action_kb_solved"
 ACTION_PING = "action_ping"
 
 # Tickets

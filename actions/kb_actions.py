@@ -166,6 +166,20 @@ class ActionKBNotHelpful(Action):
         return []
 
 
+class ActionKBSolved(Action):
+    """ "Yes, that solved it": glad to hear it, and the article is counted as having solved it."""
+
+    def name(self) -> str:
+        return c.ACTION_KB_SOLVED
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        dispatcher.utter_message(response="utter_glad_it_helped")
+        shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
+        if shown:
+            record_question(tracker, tracker.get_slot(c.SLOT_KB_QUERY) or "", "solved", shown[-1], None)
+        return []
+
+
 class ActionPing(Action):
     """Replies without any work: a liveness check, and the baseline cost of the action-server hop."""
 

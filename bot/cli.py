@@ -557,7 +557,8 @@ def _kb_gaps(args: argparse.Namespace) -> int:
     print(
         f"Last {args.days} days: {report.questions} questions to the knowledge base, {counts['answered']} answered, "
         f"{counts['escalated']} not answered ({report.share('escalated'):.0%}), {counts['off_topic']} off topic; "
-        f'{counts["not_helpful"]} times "No, that did not solve it".'
+        f'of the answers, "Yes, that solved it" {counts["solved"]} ({report.solved_share:.0%}), '
+        f'"No" {counts["not_helpful"]}.'
     )
     if report.unanswered_by_article:
         print("\nUnanswered questions by closest article:")
@@ -570,10 +571,9 @@ def _kb_gaps(args: argparse.Namespace) -> int:
     if not report.unanswered:
         print("  none")
     if report.articles:
-        print('\nAnswers customers said did not help ("No" / given as the answer):')
+        print('\nAnswers, those customers said did not help first ("No" / "Yes" / given as the answer):')
         for article in report.articles:
-            if article.not_helpful:
-                print(f"  {article.not_helpful:>4} / {article.answered:<4} {article.article_id}")
+            print(f"  {article.not_helpful:>4} / {article.solved:>4} / {article.answered:<4} {article.article_id}")
     return 0
 
 

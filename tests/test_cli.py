@@ -167,7 +167,8 @@ def test_kb_gaps_lists_the_questions_the_bot_could_not_answer(tmp_path: Path) ->
     assert "2 questions to the knowledge base, 1 answered, 1 not answered (50%)" in result.stdout
     assert "can the doorbell play my own tune" in result.stdout and "555 0142" not in result.stdout
     assert "[closest: doorbell-battery 1.21]" in result.stdout
-    assert "1 / 1    doorbell-battery" in result.stdout
+    assert '"Yes, that solved it" 0 (0%), "No" 1' in result.stdout
+    assert "1 /    0 / 1    doorbell-battery" in result.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "bot", "kb", "gaps", "--days", "0"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,

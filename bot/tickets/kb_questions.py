@@ -1,11 +1,11 @@
 """What customers asked the knowledge base and what came of it: the help centre's gaps.
 
-The action server records each KB question (answered, escalated, off topic) and each "No,
-that did not solve it". A background thread masks personal data and writes them, so a
-customer's turn never waits for the database; `flush()` waits for what is queued. The
-console's "Help centre" page and `python -m bot kb gaps` read the report: which questions
-the bot could not answer, grouped by the closest article, and which articles customers
-said did not help.
+The action server records each KB question (answered, escalated, off topic) and what the
+customer said of the article given ("Yes, that solved it" or "No"). A background thread masks
+personal data and writes them, so a customer's turn never waits for the database; `flush()`
+waits for what is queued. The console's "Help centre" page and `python -m bot kb gaps` read
+the report: which questions the bot could not answer, grouped by the closest article, and
+which articles solved customers' problems and which did not.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ class Unanswered:
 class ArticleFeedback:
     article_id: str
     answered: int = 0
+    solved: int = 0
     not_helpful: int = 0
 
     @property
@@ -141,8 +142,14 @@ class GapsReport:
 
     @property
     def questions(self) -> int:
-        """Questions asked (a "No" is an answer to a question already counted)."""
-        return sum(n for outcome, n in self.counts.items() if outcome != "not_helpful")
+        """Questions asked (a "Yes" or "No" is about an answer already counted; a second article
+        given after a "No" counts as another answer)."""
+        return sum(n for outcome, n in self.counts.items() if outcome not in ("solved", "not_helpful"))
+
+    @property
+    def solved_share(self) -> float:
+        """Of the answers given, the share customers said solved their problem (many say nothing)."""
+        return self.counts["solved"] / self.counts["answered"] if self.counts["answered"] else 0.0
 
     def share(self, outcome: str) -> float:
         return self.counts[outcome] / self.questions if self.questions else 0.0
@@ -150,7 +157,8 @@ class GapsReport:
 
 def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100) -> GapsReport:
     """The last `days` days: counts per outcome, the `limit` newest unanswered questions, and
-    per article how often it was the answer and how often customers said it did not help."""
+    per article how often it was the answer and how often customers said it solved the problem
+    or did not help."""
     since = datetime.now(UTC) - timedelta(days=days)
     report = GapsReport(since)
     recent = KBQuestion.asked_at >= since
@@ -175,7 +183,11 @@ def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int =
         feedback: dict[str, ArticleFeedback] = {}
         for article_id, outcome, count in session.execute(
             select(KBQuestion.article_id, KBQuestion.outcome, func.count())
-            .where(recent, KBQuestion.outcome.in_(("answered", "not_helpful")), KBQuestion.article_id.is_not(None))
+            .where(
+                recent,
+                KBQuestion.outcome.in_(("answered", "solved", "not_helpful")),
+                KBQuestion.article_id.is_not(None),
+            )
             .group_by(KBQuestion.article_id, KBQuestion.outcome)
         ):
             entry = feedback.setdefault(str(article_id), ArticleFeedback(str(article_id)))

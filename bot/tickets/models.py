@@ -207,9 +207,9 @@ class Handoff(Base):
 
 
 # answered: an article was given as the answer; escalated: none was close enough, the closest
-# were listed and a ticket offered; off_topic: not about the help centre at all; not_helpful:
-# the customer said the article given did not solve it.
-KB_OUTCOMES = ("answered", "escalated", "off_topic", "not_helpful")
+# were listed and a ticket offered; off_topic: not about the help centre at all. Then what the
+# customer said of the article given: solved ("Yes, that solved it") or not_helpful ("No").
+KB_OUTCOMES = ("answered", "escalated", "off_topic", "solved", "not_helpful")
 
 
 class KBQuestion(Base):

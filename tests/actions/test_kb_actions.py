@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.kb_actions as kb_actions
-from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionPing
+from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionKBSolved, ActionPing
 from nlu_components import shared_vector
 
 REAL_KNOWLEDGE_BASE = kb_actions.knowledge_base
@@ -193,13 +193,18 @@ def test_what_came_of_each_question_is_recorded_for_the_help_centres_writers(que
     question = "my doorbell battery drains really fast"
     _, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"]))
     second_article_given = bool(slots_of(events).get("kb_shown"))
+    messages, events = run(
+        ActionKBSolved(), tracker("yes", "affirm", kb_query="forgot my password", kb_shown=["reset-password"])
+    )
+    assert messages == [{**messages[0], "response": "utter_glad_it_helped"}] and events == []
     log.flush()
 
     report = gaps_report(store.sessions)
     # The first question, and a second article after the "No" when one was confident enough.
     assert report.counts["answered"] == 1 + second_article_given
-    assert report.counts["not_helpful"] == 1 and report.counts["off_topic"] == 1
+    assert report.counts["not_helpful"] == 1 and report.counts["off_topic"] == 1 and report.counts["solved"] == 1
     (unanswered,) = report.unanswered
     assert unanswered.question == "can my doorbell play a tune i recorded myself"
     assert unanswered.closest_article is not None and unanswered.score is not None
-    assert {a.article_id: (a.answered, a.not_helpful) for a in report.articles}["doorbell-battery"] == (0, 1)
+    feedback = {a.article_id: (a.answered, a.solved, a.not_helpful) for a in report.articles}
+    assert feedback["doorbell-battery"] == (0, 0, 1) and feedback["reset-password"] == (1, 1, 0)

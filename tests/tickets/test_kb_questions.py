@@ -23,6 +23,7 @@ def test_the_report_lists_what_the_bot_could_not_answer_and_what_did_not_help(st
     )
     log.record("c1", "how do i reset my password", "not_helpful", article_id="reset-password")
     log.record("c2", "forgot my password", "answered", article_id="reset-password", score=1.9)
+    log.record("c2", "forgot my password", "solved", article_id="reset-password")
     log.record("c3", "can the doorbell play a melody", "escalated", article_id="doorbell-battery", score=1.2)
     log.record(
         "c4", f"do you sell spare doorbell batteries, card {CARD}, mail ann@example.com", "escalated",
@@ -32,8 +33,9 @@ def test_the_report_lists_what_the_bot_could_not_answer_and_what_did_not_help(st
     log.flush()
 
     report = gaps_report(store.sessions, days=30)
-    assert report.counts == {"answered": 2, "not_helpful": 1, "escalated": 2, "off_topic": 1}
+    assert report.counts == {"answered": 2, "solved": 1, "not_helpful": 1, "escalated": 2, "off_topic": 1}
     assert report.questions == 5 and report.share("escalated") == pytest.approx(0.4)
+    assert report.solved_share == pytest.approx(0.5)
     newest = report.unanswered[0]
     assert [u.question for u in report.unanswered][1] == "can the doorbell play a melody"
     # Personal data is masked before it is stored: the report is read by people.
@@ -42,7 +44,12 @@ def test_the_report_lists_what_the_bot_could_not_answer_and_what_did_not_help(st
     assert (newest.closest_article, newest.score) == ("doorbell-battery", pytest.approx(1.3))
     assert report.unanswered_by_article == {"doorbell-battery": 2}
     (password,) = report.articles
-    assert (password.article_id, password.answered, password.not_helpful) == ("reset-password", 2, 1)
+    assert (password.article_id, password.answered, password.solved, password.not_helpful) == (
+        "reset-password",
+        2,
+        1,
+        1,
+    )
     assert password.not_helpful_share == pytest.approx(0.5)
 
 

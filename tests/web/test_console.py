@@ -99,6 +99,7 @@ def test_the_help_centre_page_shows_what_the_bot_could_not_answer(helpdesk: Help
     assert "can the doorbell play &lt;b&gt;my own&lt;/b&gt; tune" in page and "<b>my own</b>" not in page
     assert '<a href="https://help.kestrelhome.example/articles/doorbell-battery">' in page
     assert "Kestrel Doorbell battery drains too fast" in page and "1.21" in page
+    assert "“Yes, that solved it” to 0 (0%)" in page
     feedback = page.split('class="feedback"')[1]
     assert "<td>1</td>" in feedback and "100%" in feedback
     assert c.get("/console/kb?days=0").status_code == 422

@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(length=200), nullable=True),
         sa.Column("score", sa.Float(), nullable=True),
         sa.CheckConstraint(
-            "outcome IN ('answered', 'escalated', 'off_topic', 'not_helpful')", name="ck_kb_questions_outcome"
+            "outcome IN ('answered', 'escalated', 'off_topic', 'solved', 'not_helpful')", name="ck_kb_questions_outcome"
         ),
         sa.PrimaryKeyConstraint("id"),
     )
