@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # A ticket waiting on the customer: "still need help?" after this many days, closed this many days later.
     stale_warning_days: float = 3
     stale_close_days: float = 4
+    # The record of customers' KB questions (masked) behind the console's Help centre page.
+    kb_questions_keep_days: float = 180
     scheduler_interval_seconds: float = 60
 
     # Live handoff: nobody picks up within this time -> the bot says so and offers a ticket.

@@ -1,6 +1,7 @@
 """Timers that must survive restarts, so they live in the database, not in Rasa's memory:
 SLA breaches (flagged once, priority raised) and tickets left waiting on the customer
-("still need help?" after N days, closed with notice M days later).
+("still need help?" after N days, closed with notice M days later); and the record of KB
+questions (bot/tickets/kb_questions.py) is kept only for a set number of days.
 
 Safe with several helpdesk services: each ticket is handled inside its own transaction with a
 row lock (`FOR UPDATE SKIP LOCKED` on PostgreSQL: another instance skips it instead of
@@ -14,10 +15,19 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.tickets.models import OPEN_STATUSES, PRIORITIES, OutboxMessage, Ticket, TicketEvent, reference_for, utcnow
+from bot.tickets.models import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    KBQuestion,
+    OutboxMessage,
+    Ticket,
+    TicketEvent,
+    reference_for,
+    utcnow,
+)
 from bot.tickets.store import TicketStore
 
 log = logging.getLogger(__name__)
@@ -34,13 +44,22 @@ class Round:
     resolution_breaches: list[str] = field(default_factory=list)
     stale_warnings: list[str] = field(default_factory=list)
     stale_closures: list[str] = field(default_factory=list)
+    kb_questions_deleted: int = 0
 
 
 class Scheduler:
-    def __init__(self, store: TicketStore, *, warn_after: timedelta, close_after: timedelta) -> None:
+    def __init__(
+        self,
+        store: TicketStore,
+        *,
+        warn_after: timedelta,
+        close_after: timedelta,
+        keep_kb_questions: timedelta = timedelta(days=180),
+    ) -> None:
         self.store = store
         self.warn_after = warn_after
         self.close_after = close_after
+        self.keep_kb_questions = keep_kb_questions
 
     def run_once(self, now: datetime | None = None) -> Round:
         now = now or utcnow()
@@ -86,6 +105,10 @@ class Scheduler:
                     if ticket is not None:  # still due, and no other instance holds it
                         act(session, ticket, now)
                         record.append(ticket.reference or reference_for(ticket.id))  # same fallback as the views
+        # Customers' questions (masked) are kept as long as the report needs them, not for ever.
+        with self.store.sessions.begin() as session:
+            old = delete(KBQuestion).where(KBQuestion.asked_at < now - self.keep_kb_questions)
+            done.kb_questions_deleted = session.execute(old).rowcount or 0  # type: ignore[attr-defined]
         return done
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 store,
                 warn_after=timedelta(days=settings.stale_warning_days),
                 close_after=timedelta(days=settings.stale_close_days),
+                keep_kb_questions=timedelta(days=settings.kb_questions_keep_days),
             )
             stops.append(scheduler.start_thread(settings.scheduler_interval_seconds))
             stops.append(app.state.live.start_thread())

@@ -100,3 +100,24 @@ def test_two_schedulers_on_postgresql_warn_each_ticket_once(postgres_url: str) -
         assert [kind for kind, _, _ in outbox(store)].count("stale_warning") == 20
     finally:
         store.close()
+
+
+def test_the_record_of_kb_questions_is_kept_only_for_the_set_days(store: TicketStore) -> None:
+    from bot.tickets.kb_questions import gaps_report
+    from bot.tickets.models import KBQuestion
+
+    with store.sessions.begin() as session:
+        for days_ago, question in [(200, "asked long ago"), (10, "asked lately")]:
+            session.add(
+                KBQuestion(
+                    asked_at=utcnow() - timedelta(days=days_ago),
+                    conversation_id="c",
+                    channel="rest",
+                    question=question,
+                    outcome="escalated",
+                )
+            )
+    scheduler = Scheduler(store, warn_after=WARN, close_after=CLOSE, keep_kb_questions=timedelta(days=180))
+    assert scheduler.run_once().kb_questions_deleted == 1
+    assert [u.question for u in gaps_report(store.sessions, days=365).unanswered] == ["asked lately"]
+    assert scheduler.run_once().kb_questions_deleted == 0
