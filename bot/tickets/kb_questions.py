@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.privacy import mask_personal_data
 from bot.tickets.models import KB_OUTCOMES, KBQuestion
 
 __all__ = ["GapsReport", "KBQuestionLog", "gaps_report"]
@@ -90,6 +89,10 @@ class KBQuestionLog:
                     self._queue.task_done()
 
     def _write(self, batch: list[_Asked]) -> None:
+        # Imported here: spaCy (and with it torch) would add 230 MB and 3 s to the helpdesk,
+        # which only reads the report; the action server that writes has them loaded anyway.
+        from bot.privacy import mask_personal_data
+
         rows = [
             KBQuestion(
                 asked_at=asked.asked_at,
