@@ -29,6 +29,7 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = bot("kb", "build", "--source", str(source), "--index", str(root / "index"))
     assert result.returncode == 0, result.stderr
     assert "3 articles" in result.stdout and "2 problems" in result.stdout
+    assert "a running bot answers from it within a few seconds" in result.stdout
     assert f"skipped {source / 'broken.md'}: broken front matter" in result.stderr
     assert f"skipped {source / 'binary.md'}: not UTF-8" in result.stderr
     # The configured model was adapted to the demo help centre, not to these articles.
@@ -40,6 +41,7 @@ def test_kb_build_twice_embeds_nothing_the_second_time(small_index: Path) -> Non
     source = small_index.parent / "kb"
     result = bot("kb", "build", "--source", str(source), "--index", str(small_index))
     assert "(0 embedded, 3 unchanged, 0 removed, 2 problems)" in result.stdout
+    assert "a running bot" not in result.stdout  # nothing changed for it
 
 
 def test_kb_query_follows_the_jsonl_contract(small_index: Path) -> None:
