@@ -45,15 +45,22 @@ class LiveKnowledgeBase:
         self._failed: Stamp = None  # the index that could not be loaded, not tried again
         self._next_check = time.monotonic() + check_seconds
         self._reloader: threading.Thread | None = None
+        self._checking = threading.Lock()  # one reload at a time, whichever thread asks
 
     def current(self) -> KnowledgeBase:
         now = time.monotonic()
-        if now >= self._next_check and not self.reloading:
-            self._next_check = now + self._check_seconds
-            stamp = _stamp(self._index_dir)
-            if stamp is not None and stamp not in (self._stamp, self._failed):
-                self._reloader = threading.Thread(target=self._reload, args=(stamp,), name="kb-reload", daemon=True)
-                self._reloader.start()
+        if now >= self._next_check and self._checking.acquire(blocking=False):
+            try:
+                if not self.reloading:
+                    self._next_check = now + self._check_seconds
+                    stamp = _stamp(self._index_dir)
+                    if stamp is not None and stamp not in (self._stamp, self._failed):
+                        self._reloader = threading.Thread(
+                            target=self._reload, args=(stamp,), name="kb-reload", daemon=True
+                        )
+                        self._reloader.start()
+            finally:
+                self._checking.release()
         return self._kb
 
     @property
