@@ -72,8 +72,8 @@ bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1
 	$(APP) -m bot bench tickets --out docs/figures/tickets.json
 	$(APP) -m bot bench plots --dir docs/figures
 
-screenshots: setup $(CHROMIUM) ## the widget's screenshots in docs/screenshots/ (desktop and phone), from the browser tests
-	KESTREL_SCREENSHOTS=docs/screenshots $(APP) -m pytest -q tests/browser -k "question_ticket or phone"
+screenshots: setup $(CHROMIUM) ## screenshots in docs/screenshots/ (the widget on desktop and phone, the console's Help centre page), from the browser tests
+	KESTREL_SCREENSHOTS=docs/screenshots $(APP) -m pytest -q tests/browser -k "question_ticket or phone or help_centre_page"
 
 widget: $(WIDGET_BUNDLE) ## build the chat widget (npm ci, then esbuild into bot/web/static/widget/)
 

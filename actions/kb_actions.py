@@ -19,6 +19,7 @@ from bot.kb.followup import answer_in_context
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
+from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
 
@@ -70,6 +71,8 @@ def question_log() -> KBQuestionLog:
 
 def record_question(tracker: Tracker, question: str, outcome: str, article_id: str | None, score: float | None) -> None:
     """For the admins' report of what the help centre lacks; never in the customer's way."""
+    if tracker.sender_id == WARM_UP_SENDER:
+        return
     try:
         question_log().record(
             tracker.sender_id,

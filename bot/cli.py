@@ -573,7 +573,7 @@ def _kb_gaps(args: argparse.Namespace) -> int:
     if not report.unanswered:
         print("  none")
     if report.articles:
-        print('\nAnswers, those customers said did not help first ("No" / "Yes" / given as the answer):')
+        print('\nArticles given as answers, those customers said "No" to most first ("No" / "Yes" / given):')
         for article in report.articles:
             print(f"  {article.not_helpful:>4} / {article.solved:>4} / {article.answered:<4} {article.article_id}")
     return 0

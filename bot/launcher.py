@@ -19,7 +19,19 @@ import yaml
 
 from bot.config import PROJECT_ROOT, Settings
 
-__all__ = ["Service", "Stack", "rasa_environment", "run_stack", "start_stack", "warm_up_actions", "write_credentials"]
+__all__ = [
+    "WARM_UP_SENDER",
+    "Service",
+    "Stack",
+    "rasa_environment",
+    "run_stack",
+    "start_stack",
+    "warm_up_actions",
+    "write_credentials",
+]
+
+# The launcher's own first question to the action server: not a customer, never in a report.
+WARM_UP_SENDER = "launcher-warm-up"
 
 READY_TIMEOUT_S = 240.0
 
@@ -217,7 +229,7 @@ def migrate_ticket_database(settings: Settings) -> None:
 def warm_up_actions(settings: Settings) -> None:
     """Ask the action server one KB question so the model and index load before a customer waits."""
     tracker = {
-        "sender_id": "launcher-warm-up",
+        "sender_id": WARM_UP_SENDER,
         "slots": {},
         "latest_message": {"text": "how do I reset my password", "intent": {}, "entities": []},
         "events": [],
@@ -226,7 +238,7 @@ def warm_up_actions(settings: Settings) -> None:
         "active_loop": {},
         "latest_action_name": "action_listen",
     }
-    body = {"next_action": "action_answer_from_kb", "sender_id": "launcher-warm-up", "tracker": tracker, "domain": {}}
+    body = {"next_action": "action_answer_from_kb", "sender_id": WARM_UP_SENDER, "tracker": tracker, "domain": {}}
     httpx.post(f"http://{settings.host}:{settings.action_port}/webhook", json=body, timeout=120.0)
 
 

@@ -208,3 +208,16 @@ def test_what_came_of_each_question_is_recorded_for_the_help_centres_writers(que
     assert unanswered.closest_article is not None and unanswered.score is not None
     feedback = {a.article_id: (a.answered, a.solved, a.not_helpful) for a in report.articles}
     assert feedback["doorbell-battery"] == (0, 0, 1) and feedback["reset-password"] == (1, 1, 0)
+
+
+def test_the_launchers_warm_up_question_is_not_recorded(question_log) -> None:
+    from bot.launcher import WARM_UP_SENDER
+    from bot.tickets.kb_questions import gaps_report
+
+    log, store = question_log
+    warm_up = tracker("how do I reset my password")
+    warm_up.sender_id = WARM_UP_SENDER
+    run(ActionAnswerFromKB(), warm_up)
+    run(ActionAnswerFromKB(), tracker("how do I reset my password"))  # a customer's
+    log.flush()
+    assert gaps_report(store.sessions).counts == {"answered": 1}
