@@ -157,6 +157,30 @@ class GapsReport:
     def share(self, outcome: str) -> float:
         return self.counts[outcome] / self.questions if self.questions else 0.0
 
+    def as_dict(self) -> dict:
+        """For `kb gaps --json`: the same report for a spreadsheet or another tool."""
+        return {
+            "since": self.since.isoformat(),
+            "questions": self.questions,
+            "counts": {outcome: self.counts[outcome] for outcome in KB_OUTCOMES},
+            "solved_share": round(self.solved_share, 4),
+            "unanswered": [
+                {
+                    "asked_at": u.asked_at.isoformat(),
+                    "question": u.question,
+                    "closest_article": u.closest_article,
+                    "score": u.score,
+                    "channel": u.channel,
+                }
+                for u in self.unanswered
+            ],
+            "unanswered_by_article": dict(self.unanswered_by_article.most_common()),
+            "articles": [
+                {"article_id": a.article_id, "answered": a.answered, "solved": a.solved, "not_helpful": a.not_helpful}
+                for a in self.articles
+            ],
+        }
+
 
 def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100) -> GapsReport:
     """The last `days` days: counts per outcome, the `limit` newest unanswered questions, and
