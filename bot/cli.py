@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     gaps = kb.add_parser("gaps", help="questions the bot could not answer, and answers customers said did not help")
     gaps.add_argument("--days", type=int, default=30, help="the last this many days (default 30)")
     gaps.add_argument("--limit", type=int, default=50, help="at most this many unanswered questions")
+    gaps.add_argument("--article", help="only the unanswered questions whose closest article is this id")
     gaps.add_argument("--json", action="store_true", help="one JSON object instead of text")
     gaps.set_defaults(handler=_kb_gaps)
 
@@ -555,7 +556,7 @@ def _kb_gaps(args: argparse.Namespace) -> int:
 
     if args.days < 1 or args.limit < 1:
         raise ValueError("--days and --limit must be at least 1")
-    report = gaps_report(_ticket_store().sessions, days=args.days, limit=args.limit)
+    report = gaps_report(_ticket_store().sessions, days=args.days, limit=args.limit, closest_to=args.article)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         return 0

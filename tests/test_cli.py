@@ -180,6 +180,11 @@ def test_kb_gaps_lists_the_questions_the_bot_could_not_answer(tmp_path: Path) ->
     assert report["unanswered"][0]["closest_article"] == "doorbell-battery"
     assert "555 0142" not in exported.stdout
     assert report["articles"] == [{"article_id": "doorbell-battery", "answered": 1, "solved": 0, "not_helpful": 1}]
+    other = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "gaps", "--json", "--article", "reset-password"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert json.loads(other.stdout)["unanswered"] == []  # none of them was closest to that article
     bad = subprocess.run(
         [sys.executable, "-m", "bot", "kb", "gaps", "--days", "0"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,

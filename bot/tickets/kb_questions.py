@@ -182,10 +182,12 @@ class GapsReport:
         }
 
 
-def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100) -> GapsReport:
-    """The last `days` days: counts per outcome, the `limit` newest unanswered questions, and
-    per article how often it was the answer and how often customers said it solved the problem
-    or did not help."""
+def gaps_report(
+    sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100, closest_to: str | None = None
+) -> GapsReport:
+    """The last `days` days: counts per outcome, the `limit` newest unanswered questions (only
+    those whose closest article is `closest_to`, when given), and per article how often it was
+    the answer and how often customers said it solved the problem or did not help."""
     since = datetime.now(UTC) - timedelta(days=days)
     report = GapsReport(since)
     recent = KBQuestion.asked_at >= since
@@ -194,12 +196,10 @@ def gaps_report(sessions: sessionmaker[Session], *, days: int = 30, limit: int =
             select(KBQuestion.outcome, func.count()).where(recent).group_by(KBQuestion.outcome)
         ):
             report.counts[outcome] = count
-        rows = session.scalars(
-            select(KBQuestion)
-            .where(recent, KBQuestion.outcome == "escalated")
-            .order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc())
-            .limit(limit)
-        )
+        unanswered = select(KBQuestion).where(recent, KBQuestion.outcome == "escalated")
+        if closest_to is not None:
+            unanswered = unanswered.where(KBQuestion.article_id == closest_to)
+        rows = session.scalars(unanswered.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
         report.unanswered = [Unanswered(r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
         for article_id, count in session.execute(
             select(KBQuestion.article_id, func.count())

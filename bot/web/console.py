@@ -252,12 +252,17 @@ def live_hand_back(request: Request, handoff_id: HandoffId, csrf: Annotated[str,
 
 
 @router.get("/kb", response_class=HTMLResponse)
-def help_centre(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30) -> Response:
-    """What customers asked that the bot could not answer, and the articles they said did not help."""
+def help_centre(
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    article: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """What customers asked that the bot could not answer (all, or those closest to one
+    `article`), and how customers rated the articles given as answers."""
     agent = signed_in(request)
     if agent is None:
         return _login_redirect()
-    report = gaps_report(request.app.state.store.sessions, days=days)
+    report = gaps_report(request.app.state.store.sessions, days=days, closest_to=article or None)
     return templates.TemplateResponse(
         request,
         "kb.html",
@@ -265,6 +270,7 @@ def help_centre(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
             "agent": agent,
             "report": report,
             "days": days,
+            "closest_to": article,
             "articles": article_titles(request.app.state.settings.kb_index_dir),
             "csrf": csrf_token(request),
         },

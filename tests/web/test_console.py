@@ -103,3 +103,22 @@ def test_the_help_centre_page_shows_what_the_bot_could_not_answer(helpdesk: Help
     feedback = page.split('class="feedback"')[1]
     assert "<td>1</td>" in feedback and "100%" in feedback
     assert c.get("/console/kb?days=0").status_code == 422
+
+
+def test_the_help_centre_page_shows_the_questions_closest_to_one_article(helpdesk: Helpdesk, project_artifacts) -> None:
+    from bot.tickets.kb_questions import KBQuestionLog
+
+    log = KBQuestionLog(helpdesk.store.sessions)
+    log.record("c1", "can the doorbell play a tune", "escalated", article_id="doorbell-battery", score=1.2)
+    log.record("c2", "can the doorbell ring twice", "escalated", article_id="doorbell-battery", score=1.1)
+    log.record("c3", "does the lock open with a fingerprint", "escalated", article_id="smart-lock-jammed", score=1.0)
+    log.flush()
+    c = helpdesk.client
+    sign_in(c)
+    page = c.get("/console/kb").text
+    assert '<a href="/console/kb?days=30&amp;article=doorbell-battery"' in page  # the count links to them
+    filtered = c.get("/console/kb", params={"article": "doorbell-battery"}).text
+    unanswered = filtered.split('class="unanswered"')[1]
+    assert "play a tune" in unanswered and "ring twice" in unanswered and "fingerprint" not in unanswered
+    assert "Show all" in filtered and 'name="article" value="doorbell-battery"' in filtered
+    assert c.get("/console/kb", params={"article": "x" * 201}).status_code == 422
