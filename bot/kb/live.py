@@ -68,7 +68,7 @@ class LiveKnowledgeBase:
         return self._reloader is not None and self._reloader.is_alive()
 
     def wait_for_reload(self, timeout: float | None = None) -> None:
-        """Until a reload under way has ended (for tests and the command line)."""
+        """Until a reload under way has ended (for tests)."""
         if self._reloader is not None:
             self._reloader.join(timeout)
 
