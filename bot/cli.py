@@ -264,11 +264,12 @@ def _kb_build(args: argparse.Namespace) -> int:
     if notice:
         print(notice, file=sys.stderr)
     print(
-        f"{report.articles} articles, {report.chunks} passages, {report.questions} example questions in {args.index} "
+        f"{report.articles} articles, {report.chunks} passages, {report.questions} example questions, "
+        f"{report.not_answered} not-answered questions in {args.index} "
         f"({report.embedded_articles} embedded, {report.reused_articles} unchanged, "
         f"{report.removed_articles} removed, {len(report.problems)} problems)"
     )
-    if report.embedded_articles or report.removed_articles:
+    if report.changed:
         print("a running bot answers from it within a few seconds, without a restart")
     return 0
 

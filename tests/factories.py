@@ -6,13 +6,22 @@ from pathlib import Path
 
 
 def write_article(
-    folder: Path, article_id: str, title: str, body: str, *, tags: str = "[test]", questions: list[str] | None = None
+    folder: Path,
+    article_id: str,
+    title: str,
+    body: str,
+    *,
+    tags: str = "[test]",
+    questions: list[str] | None = None,
+    not_answered: list[str] | None = None,
 ) -> Path:
     path = folder / f"{article_id}.md"
     asked = "".join(f'\n  - "{q}"' for q in questions or [])
+    unanswered = "".join(f'\n  - "{q}"' for q in not_answered or [])
     path.write_text(
         f"---\nid: {article_id}\ntitle: {title}\nurl: https://help.example/{article_id}\ntags: {tags}\n"
         + (f"questions:{asked}\n" if questions else "")
+        + (f"not_answered:{unanswered}\n" if not_answered else "")
         + f"---\n{body}\n",
         encoding="utf-8",
     )

@@ -18,10 +18,10 @@ from pathlib import Path
 import yaml
 from bs4 import BeautifulSoup
 
-__all__ = ["SUPPORTED_SUFFIXES", "Article", "IngestProblem", "load_articles"]
+__all__ = ["FRONT_MATTER", "SUPPORTED_SUFFIXES", "Article", "IngestProblem", "load_articles"]
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".csv", ".jsonl", ".html", ".htm")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class Article:
     # How customers ask for this article (front matter `questions:`), written by whoever
     # writes the article; `kb adapt` learns from them. Never shown to a customer.
     questions: tuple[str, ...] = ()
+    # Questions customers ask near this article that the help centre does not answer (front
+    # matter `not_answered:`): the search is less sure of a question close to one of them.
+    # Not in the content hash: adding one re-embeds only it, not the article.
+    not_answered: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -114,7 +118,7 @@ def _parse(path: Path, text: str) -> list[Article]:
 
 
 def _parse_markdown(path: Path, text: str) -> Article:
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     meta: dict = {}
     body = text
     if match:
@@ -145,18 +149,19 @@ def _parse_markdown(path: Path, text: str) -> Article:
         url=str(meta.get("url") or ""),
         tags=tuple(str(t) for t in tags),
         source=str(path),
-        questions=_questions(meta.get("questions")),
+        questions=_questions(meta.get("questions"), "questions"),
+        not_answered=_questions(meta.get("not_answered"), "not_answered"),
     )
 
 
-def _questions(value: object) -> tuple[str, ...]:
-    """Front matter `questions:`, a list of strings (one string is one question)."""
+def _questions(value: object, key: str) -> tuple[str, ...]:
+    """Front matter `questions:` or `not_answered:`, a list of strings (one string is one question)."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(q, (str, int, float)) for q in value):
-        raise ValueError("broken front matter: 'questions' must be a list of questions, one per line")
+        raise ValueError(f"broken front matter: '{key}' must be a list of questions, one per line")
     return tuple(str(q).strip() for q in value if str(q).strip())
 
 

@@ -7,9 +7,11 @@ Files in the index folder:
   questions.npy  one row per example question: each article's title, then the questions
                  of its front matter, article after article (`example_questions`)
   questions.faiss  the FAISS index over those rows
+  not_answered.npy  one row per question the help centre does not answer (front matter
+                 `not_answered:`), article after article (`not_answered_questions`)
 
-A rebuild re-embeds only articles whose content hash changed; an unchanged KB never even
-loads the embedding model.
+A rebuild re-embeds only articles whose content hash changed, and only the not-answered
+questions it has not embedded before; an unchanged KB never even loads the embedding model.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "index_kind",
     "load_index",
     "make_faiss_index",
+    "not_answered_questions",
     "question_slices",
 ]
 
@@ -71,12 +74,18 @@ class ArticleMeta:
     source: str
     content_hash: str
     questions: tuple[str, ...] = ()  # the front matter's example questions
+    not_answered: tuple[str, ...] = ()  # the front matter's questions the help centre does not answer
 
 
 def example_questions(article: ArticleMeta) -> list[str]:
     """How customers ask for the article: its title (every article has one, so an article
     without written questions still takes part) and the questions its writer added."""
     return [article.title, *article.questions]
+
+
+def not_answered_questions(articles: Iterable[ArticleMeta]) -> list[str]:
+    """The rows of not_answered.npy: every article's `not_answered`, article after article."""
+    return [question for article in articles for question in article.not_answered]
 
 
 def question_slices(articles: Iterable[ArticleMeta]) -> Iterator[tuple[ArticleMeta, slice]]:
@@ -105,6 +114,8 @@ class KBIndex:
     settings: dict[str, Any] = field(default_factory=dict)
     question_vectors: np.ndarray | None = None
     question_faiss_index: Any = None
+    # One row per question the help centre does not answer (None or no rows: the KB has none).
+    not_answered_vectors: np.ndarray | None = None
 
     def chunk_texts(self) -> list[str]:
         return [c.embedding_text(self.articles[c.article_id].title) for c in self.chunks]
@@ -127,12 +138,14 @@ class BuildReport:
     reused_articles: int = 0
     embedded_articles: int = 0
     removed_articles: int = 0
+    not_answered: int = 0  # questions the help centre does not answer, in all articles
+    not_answered_changed: bool = False  # added, removed or reworded since the last build
     problems: list[IngestProblem] = field(default_factory=list)
     content_hashes: dict[str, str] = field(default_factory=dict)  # by article id, as read
 
     @property
     def changed(self) -> bool:
-        return bool(self.embedded_articles or self.removed_articles)
+        return bool(self.embedded_articles or self.removed_articles or self.not_answered_changed)
 
 
 def index_kind(size: int) -> IndexKind:
@@ -190,7 +203,10 @@ def build_index(
     settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS}
     previous = _load_previous(Path(index_dir), embedder.name, settings)
 
-    metas = {a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash, a.questions) for a in articles}
+    metas = {
+        a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash, a.questions, a.not_answered)
+        for a in articles
+    }
     chunk_rows: list[tuple[Chunk, np.ndarray | None]] = []
     question_rows: list[tuple[str, np.ndarray | None]] = []
     to_embed: list[int] = []
@@ -212,29 +228,56 @@ def build_index(
     if previous:
         report.removed_articles = len(set(previous) - {a.id for a in articles})
 
+    # Not-answered questions are reused by their text, whichever article holds them now.
+    before = previous_not_answered(Path(index_dir), embedder.name, settings) if previous else []
+    known_not_answered = dict(before)
+    not_answered_rows: list[tuple[str, np.ndarray | None]] = [
+        (question, known_not_answered.get(question)) for question in not_answered_questions(metas.values())
+    ]
+    not_answered_to_embed = [i for i, (_, vector) in enumerate(not_answered_rows) if vector is None]
+    report.not_answered = len(not_answered_rows)
+    report.not_answered_changed = [q for q, _ in before] != [q for q, _ in not_answered_rows]
+
     titles = {a.id: a.title for a in articles}
     texts = [chunk_rows[i][0].embedding_text(titles[chunk_rows[i][0].article_id]) for i in to_embed]
-    if texts:  # an unchanged KB never loads the model
-        print(f"Embedding {len(texts)} passages from {report.embedded_articles} articles...", file=sys.stderr)
+    questions = [question_rows[i][0] for i in questions_to_embed]
+    if texts or questions or not_answered_to_embed:  # an unchanged KB never loads the model
+        print(
+            f"Embedding {len(texts)} passages from {report.embedded_articles} articles and "
+            f"{len(not_answered_to_embed)} new not-answered questions...",
+            file=sys.stderr,
+        )
         new_vectors = embedder.embed(
-            texts + [question_rows[i][0] for i in questions_to_embed], show_progress=show_progress
+            texts + questions + [not_answered_rows[i][0] for i in not_answered_to_embed], show_progress=show_progress
         )
         for row, vector in zip(to_embed, new_vectors[: len(texts)], strict=True):
             chunk_rows[row] = (chunk_rows[row][0], vector)
-        for row, vector in zip(questions_to_embed, new_vectors[len(texts) :], strict=True):
+        for row, vector in zip(questions_to_embed, new_vectors[len(texts) : len(texts) + len(questions)], strict=True):
             question_rows[row] = (question_rows[row][0], vector)
+        for row, vector in zip(not_answered_to_embed, new_vectors[len(texts) + len(questions) :], strict=True):
+            not_answered_rows[row] = (not_answered_rows[row][0], vector)
 
     chunks = [chunk for chunk, _ in chunk_rows]
     report.chunks = len(chunks)
     report.questions = sum(len(a.questions) for a in articles)
-    _save(Path(index_dir), embedder.name, settings, metas, chunks, _stack(chunk_rows), _stack(question_rows))
+    vectors = _stack(chunk_rows)
+    _save(
+        Path(index_dir),
+        embedder.name,
+        settings,
+        metas,
+        chunks,
+        vectors,
+        _stack(question_rows),
+        _stack(not_answered_rows, dimension=vectors.shape[1]),
+    )
     return report
 
 
-def _stack(rows: list[tuple[Any, np.ndarray | None]]) -> np.ndarray:
+def _stack(rows: list[tuple[Any, np.ndarray | None]], *, dimension: int = 1) -> np.ndarray:
     vectors = [v for _, v in rows if v is not None]
     assert len(vectors) == len(rows)  # reused rows came with theirs, `build_index` embedded the rest
-    return np.vstack(vectors).astype(np.float32) if rows else np.zeros((0, 1), np.float32)
+    return np.vstack(vectors).astype(np.float32) if rows else np.zeros((0, dimension), np.float32)
 
 
 def load_index(index_dir: Path) -> KBIndex:
@@ -265,9 +308,14 @@ def load_index(index_dir: Path) -> KBIndex:
     question_vectors = np.load(index_dir / "questions.npy")
     question_faiss_index = faiss.read_index(str(index_dir / "questions.faiss"))
     questions = sum(len(example_questions(a)) for a in articles.values())
+    not_answered = len(not_answered_questions(articles.values()))
+    # An index built before not-answered questions existed has no file for them.
+    not_answered_path = index_dir / "not_answered.npy"
+    not_answered_vectors = np.load(not_answered_path) if not_answered_path.exists() else None
     if not (
         len(chunks) == len(vectors) == faiss_index.ntotal
         and questions == len(question_vectors) == question_faiss_index.ntotal
+        and not_answered == (0 if not_answered_vectors is None else len(not_answered_vectors))
     ):
         # Read while a build was swapping its files in: some are of the next build.
         raise ValueError(
@@ -283,6 +331,7 @@ def load_index(index_dir: Path) -> KBIndex:
         meta.get("settings", {}),
         question_vectors,
         question_faiss_index,
+        not_answered_vectors,
     )
 
 
@@ -316,9 +365,32 @@ def _load_previous(index_dir: Path, model_name: str, settings: dict[str, Any]) -
     return by_article
 
 
+def previous_not_answered(index_dir: Path, model_name: str, settings: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """The not-answered questions of the index in `index_dir` with their vectors, in its row
+    order (empty when there are none, or the index is not compatible)."""
+    try:
+        meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION or meta.get("model") != model_name or meta.get("settings") != settings:
+            return []
+        texts = not_answered_questions(_article_meta(a) for a in meta["articles"])
+        if not texts:
+            return []
+        vectors = np.load(index_dir / "not_answered.npy")
+    except (OSError, ValueError, KeyError):
+        return []
+    return list(zip(texts, vectors, strict=True)) if len(texts) == len(vectors) else []
+
+
 def _article_meta(stored: dict[str, Any]) -> ArticleMeta:
     """An article's metadata as meta.json stores it (lists for its tuples)."""
-    return ArticleMeta(**{**stored, "tags": tuple(stored["tags"]), "questions": tuple(stored["questions"])})
+    return ArticleMeta(
+        **{
+            **stored,
+            "tags": tuple(stored["tags"]),
+            "questions": tuple(stored["questions"]),
+            "not_answered": tuple(stored.get("not_answered", ())),
+        }
+    )
 
 
 def _save(
@@ -329,6 +401,7 @@ def _save(
     chunks: list[Chunk],
     vectors: np.ndarray,
     question_vectors: np.ndarray,
+    not_answered_vectors: np.ndarray,
 ) -> None:
     """Write to a temporary folder, then swap files in: a crash never leaves half an index."""
     import faiss
@@ -347,8 +420,9 @@ def _save(
         faiss.write_index(make_faiss_index(vectors), str(tmp_dir / "index.faiss"))
         np.save(tmp_dir / "questions.npy", question_vectors)
         faiss.write_index(make_faiss_index(question_vectors), str(tmp_dir / "questions.faiss"))
+        np.save(tmp_dir / "not_answered.npy", not_answered_vectors)
         (tmp_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         # meta.json last: a reader never sees new metadata with old vectors.
-        for name in ("vectors.npy", "index.faiss", "questions.npy", "questions.faiss", "meta.json"):
+        for name in ("vectors.npy", "index.faiss", "questions.npy", "questions.faiss", "not_answered.npy", "meta.json"):
             os.replace(tmp_dir / name, index_dir / name)
     shutil.rmtree(index_dir / "__pycache__", ignore_errors=True)

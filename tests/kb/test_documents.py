@@ -125,3 +125,30 @@ def test_questions_that_are_not_a_list_name_the_file(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         f"{tmp_path / 'odd.md'}: broken front matter: 'questions' must be a list of questions, one per line"
     ]
+
+
+def test_not_answered_questions_are_read_and_leave_the_content_hash_alone(tmp_path: Path) -> None:
+    write_article(tmp_path, "refund-times", "How long refunds take", "Refunds take 5 days.", questions=["refund late"])
+    (before,), _ = load_articles(tmp_path)
+    write_article(
+        tmp_path,
+        "refund-times",
+        "How long refunds take",
+        "Refunds take 5 days.",
+        questions=["refund late"],
+        not_answered=["refund in bitcoin?", "do refunds include the gift wrap"],
+    )
+    (after,), problems = load_articles(tmp_path)
+    assert problems == []
+    assert after.not_answered == ("refund in bitcoin?", "do refunds include the gift wrap")
+    # Adding one re-embeds only it (bot/kb/index.py), not the article's passages.
+    assert after.content_hash == before.content_hash
+
+
+def test_not_answered_that_is_not_a_list_names_the_file_and_the_key(tmp_path: Path) -> None:
+    (tmp_path / "odd.md").write_text("---\ntitle: Odd\nnot_answered:\n  where: is it\n---\nText.\n")
+    articles, problems = load_articles(tmp_path)
+    assert articles == []
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'odd.md'}: broken front matter: 'not_answered' must be a list of questions, one per line"
+    ]

@@ -47,3 +47,18 @@ def test_the_demo_help_centre_knows_its_own_words_and_forgives_a_typo(demo_kb) -
     known = demo_kb._question_words
     assert share("my camra is offline", also_known=known) == 0.0
     assert share("is kestrel bringing out a thermostat", also_known=known) > 0.0  # "thermostat"
+
+
+def test_no_evaluation_or_example_question_is_listed_as_not_answered(articles: dict) -> None:
+    """The not-answered questions (front matter `not_answered:`) were written without the
+    evaluation questions; none may repeat one, nor an answerable example question."""
+    not_answered = {normalised(text): article.id for article in articles.values() for text in article.not_answered}
+    assert len(not_answered) >= 500  # 12 per Markdown article were written
+    examples = {normalised(text) for article in articles.values() for text in article.questions}
+    evaluation = {
+        normalised(q.text)
+        for name in ("kb_questions.jsonl", "kb_calibration.jsonl")
+        for q in load_questions(EVAL / name)
+    }
+    assert not set(not_answered) & examples
+    assert not set(not_answered) & evaluation

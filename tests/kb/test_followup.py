@@ -50,6 +50,15 @@ def test_a_follow_up_is_answered_with_its_topic(demo_kb) -> None:
     assert answer.decision == "answer" and answer.best.article_id == "return-an-item"
 
 
+def test_a_follow_up_answerable_on_its_own_takes_the_topic_when_that_reading_is_surer(demo_kb) -> None:
+    question, topic = "how much does it cost?", "how do i return my doorbell"
+    alone = demo_kb.answer(question)
+    answer, query, follow_up = answer_in_context(demo_kb, question, topic)
+    assert follow_up and query == f"{topic} {question}"
+    assert answer.decision == "answer" and answer.best.article_id == "return-an-item"
+    assert alone.best.article_id != "return-an-item"  # alone it is about some other price
+
+
 def test_a_new_question_that_says_it_is_not_bent_towards_the_last_topic(demo_kb) -> None:
     question = "the app crashes when i open it"
     assert is_follow_up(question)  # short, and "it" points back: it reads like a follow-up

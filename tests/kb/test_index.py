@@ -149,3 +149,45 @@ def test_an_index_of_the_previous_format_is_refused_by_name_and_rebuilt_whole(tm
     report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
     assert report.embedded_articles == 3
     assert load_index(tmp_path / "index").question_vectors is not None
+
+
+def test_not_answered_questions_are_embedded_once_and_reused_by_their_text(tmp_path: Path) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    write_article(source, "track-order", "Track your order", "Open Orders.", not_answered=["track a dhl parcel"])
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    assert (report.not_answered, report.changed) == (1, True)
+    index = load_index(tmp_path / "index")
+    assert index.articles["track-order"].not_answered == ("track a dhl parcel",)
+    assert index.not_answered_vectors is not None
+    np.testing.assert_allclose(index.not_answered_vectors, HashingEmbedder().embed(["track a dhl parcel"]), atol=1e-6)
+
+    # Unchanged: nothing embedded, nothing to reload.
+    same = HashingEmbedder()
+    report = build_index(source, tmp_path / "index", same, show_progress=False)
+    assert (same.calls, report.changed) == ([], False)
+
+    # One more: only it is embedded; the article's passages and example questions are reused.
+    write_article(
+        source, "track-order", "Track your order", "Open Orders.", not_answered=["track a dhl parcel", "track by sms"]
+    )
+    again = HashingEmbedder()
+    report = build_index(source, tmp_path / "index", again, show_progress=False)
+    assert (again.calls, report.embedded_articles, report.changed) == ([["track by sms"]], 0, True)
+    index = load_index(tmp_path / "index")
+    assert index.not_answered_vectors is not None
+    np.testing.assert_allclose(
+        index.not_answered_vectors, HashingEmbedder().embed(["track a dhl parcel", "track by sms"]), atol=1e-6
+    )
+
+    # Removed: a change without anything to embed.
+    write_article(source, "track-order", "Track your order", "Open Orders.")
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    assert (report.not_answered, report.changed) == (0, True)
+    index = load_index(tmp_path / "index")
+    assert index.not_answered_vectors is not None and index.not_answered_vectors.shape == (0, 64)
+
+
+def test_an_index_built_before_not_answered_questions_still_loads(tmp_path: Path) -> None:
+    build_index(write_small_kb(tmp_path / "kb"), tmp_path / "index", HashingEmbedder(), show_progress=False)
+    (tmp_path / "index" / "not_answered.npy").unlink()
+    assert load_index(tmp_path / "index").not_answered_vectors is None

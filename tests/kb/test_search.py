@@ -7,7 +7,7 @@ import pytest
 from bot.kb import search as search_module
 from bot.kb.index import build_index, load_index
 from bot.kb.search import MAX_QUERY_CHARS, KnowledgeBase, clean_query
-from tests.factories import write_small_kb
+from tests.factories import write_article, write_small_kb
 from tests.fakes import HashingEmbedder
 
 
@@ -249,3 +249,26 @@ def test_a_few_words_left_over_from_a_section_come_after_the_passage_before_them
     assert texts == [countries, tail, other]  # the chunker's 90 words left the tail on its own
     assert kb._passage(1) == f"{countries} {tail}"
     assert kb._passage(2) == other  # short too, but the passage before it is another section's
+
+
+def test_a_question_close_to_one_the_help_centre_does_not_answer_is_less_sure_and_keeps_its_ranking(
+    tmp_path: Path,
+) -> None:
+    source = write_small_kb(tmp_path / "kb")
+    near_miss = "can i reset the password of my wifi router"
+    write_article(
+        source,
+        "reset-password",
+        "Reset your password",
+        "Open the sign-in page and choose Forgot password. We email you a reset link.",
+        not_answered=[near_miss],
+    )
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.7)
+    with_list = kb.search(near_miss)
+    kb.index.not_answered_vectors = None
+    without = kb.search(near_miss)
+    assert [h.article_id for h in with_list] == [h.article_id for h in without]
+    # The question is its own closest not-answered question: cosine 1.
+    for a, b in zip(with_list, without, strict=True):
+        assert a.score == pytest.approx(b.score - search_module.NOT_ANSWERED_WEIGHT, abs=1e-5)
