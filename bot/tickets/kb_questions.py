@@ -5,7 +5,8 @@ customer said of the article given ("Yes, that solved it" or "No"). A background
 personal data and writes them, so a customer's turn never waits for the database; `flush()`
 waits for what is queued. The console's "Help centre" page and `python -m bot kb gaps` read
 the report: which questions the bot could not answer, grouped by the closest article, and
-which articles solved customers' problems and which did not.
+which articles solved customers' problems and which did not. An admin who deals with an
+unanswered question there (adds it to an article) marks it resolved: `resolve`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.tickets.models import KB_OUTCOMES, KBQuestion
+from bot.tickets.models import KB_OUTCOMES, KB_RESOLUTIONS, KBQuestion
 
-__all__ = ["GapsReport", "KBQuestionLog", "gaps_report"]
+__all__ = ["GapsReport", "KBQuestionLog", "Unanswered", "gaps_report", "resolve", "unanswered_question"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class KBQuestionLog:
 
 @dataclass(frozen=True)
 class Unanswered:
+    id: int  # the kb_questions row, which the page's buttons resolve
     asked_at: datetime
     question: str
     closest_article: str | None
@@ -136,8 +138,9 @@ class ArticleFeedback:
 class GapsReport:
     since: datetime
     counts: Counter[str] = field(default_factory=Counter)  # outcome -> questions
-    # The questions the bot could not answer, newest first, and how many of them each
-    # closest article drew: where an article is missing, or an existing one needs the words.
+    # The questions the bot could not answer and no admin has dealt with yet, newest first, and
+    # how many of them each closest article drew: where an article is missing, or an existing
+    # one needs the words.
     unanswered: list[Unanswered] = field(default_factory=list)
     unanswered_by_article: Counter[str] = field(default_factory=Counter)
     # Articles given as answers, those customers said "No" to most first.
@@ -166,6 +169,7 @@ class GapsReport:
             "solved_share": round(self.solved_share, 4),
             "unanswered": [
                 {
+                    "id": u.id,
                     "asked_at": u.asked_at.isoformat(),
                     "question": u.question,
                     "closest_article": u.closest_article,
@@ -185,9 +189,10 @@ class GapsReport:
 def gaps_report(
     sessions: sessionmaker[Session], *, days: int = 30, limit: int = 100, closest_to: str | None = None
 ) -> GapsReport:
-    """The last `days` days: counts per outcome, the `limit` newest unanswered questions (only
-    those whose closest article is `closest_to`, when given), and per article how often it was
-    the answer and how often customers said it solved the problem or did not help."""
+    """The last `days` days: counts per outcome, the `limit` newest unanswered questions not yet
+    resolved by an admin (only those whose closest article is `closest_to`, when given), and per
+    article how often it was the answer and how often customers said it solved the problem or
+    did not help. The counts include resolved questions: they say what customers got."""
     since = datetime.now(UTC) - timedelta(days=days)
     report = GapsReport(since)
     recent = KBQuestion.asked_at >= since
@@ -196,14 +201,15 @@ def gaps_report(
             select(KBQuestion.outcome, func.count()).where(recent).group_by(KBQuestion.outcome)
         ):
             report.counts[outcome] = count
-        unanswered = select(KBQuestion).where(recent, KBQuestion.outcome == "escalated")
+        open_gap = (KBQuestion.outcome == "escalated", KBQuestion.resolution.is_(None))
+        unanswered = select(KBQuestion).where(recent, *open_gap)
         if closest_to is not None:
             unanswered = unanswered.where(KBQuestion.article_id == closest_to)
         rows = session.scalars(unanswered.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
-        report.unanswered = [Unanswered(r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
+        report.unanswered = [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
         for article_id, count in session.execute(
             select(KBQuestion.article_id, func.count())
-            .where(recent, KBQuestion.outcome == "escalated", KBQuestion.article_id.is_not(None))
+            .where(recent, *open_gap, KBQuestion.article_id.is_not(None))
             .group_by(KBQuestion.article_id)
         ):
             report.unanswered_by_article[str(article_id)] = count
@@ -223,3 +229,20 @@ def gaps_report(
         feedback.values(), key=lambda a: (-a.not_helpful_share, -a.not_helpful, -a.answered, a.article_id)
     )
     return report
+
+
+def unanswered_question(question_id: int, *, session: Session) -> KBQuestion | None:
+    """The unanswered ("escalated") question with this id, resolved or not; None for any other row."""
+    row = session.get(KBQuestion, question_id)
+    return row if row is not None and row.outcome == "escalated" else None
+
+
+def resolve(question: KBQuestion, *, resolution: str, article_id: str, by: str, session: Session) -> None:
+    """Mark an unanswered question as dealt with (it leaves the report's list); the caller commits."""
+    if resolution not in KB_RESOLUTIONS:
+        raise ValueError(f"unknown resolution '{resolution}': use one of {', '.join(KB_RESOLUTIONS)}")
+    question.resolution = resolution
+    question.resolved_article = article_id
+    question.resolved_by = by[:320]
+    question.resolved_at = datetime.now(UTC)
+    session.add(question)

@@ -210,6 +210,10 @@ class Handoff(Base):
 # were listed and a ticket offered; off_topic: not about the help centre at all. Then what the
 # customer said of the article given: solved ("Yes, that solved it") or not_helpful ("No").
 KB_OUTCOMES = ("answered", "escalated", "off_topic", "solved", "not_helpful")
+# What an admin did about an unanswered question on the Help centre page: taught (added to the
+# `questions:` of the article that answers it) or not_answered (added to the closest article's
+# `not_answered:`: the help centre does not answer it).
+KB_RESOLUTIONS = ("taught", "not_answered")
 
 
 class KBQuestion(Base):
@@ -217,7 +221,10 @@ class KBQuestion(Base):
     what the help centre lacks, for the admins who write it (console page "Help centre")."""
 
     __tablename__ = "kb_questions"
-    __table_args__ = (CheckConstraint(f"outcome IN {KB_OUTCOMES}", name="ck_kb_questions_outcome"),)
+    __table_args__ = (
+        CheckConstraint(f"outcome IN {KB_OUTCOMES}", name="ck_kb_questions_outcome"),
+        CheckConstraint(f"resolution IN {KB_RESOLUTIONS}", name="ck_kb_questions_resolution"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -228,3 +235,10 @@ class KBQuestion(Base):
     # The article given as the answer, or the closest one when none was given.
     article_id: Mapped[str | None] = mapped_column(String(200))
     score: Mapped[float | None] = mapped_column(Float)
+    # Set when an admin dealt with an unanswered question: it leaves the page's list. The
+    # outcome stays: it is what the customer got.
+    resolution: Mapped[str | None] = mapped_column(String(12))
+    resolved_article: Mapped[str | None] = mapped_column(String(200))
+    # "agent:<email>", as ticket_events.actor: still says who after the user is deleted.
+    resolved_by: Mapped[str | None] = mapped_column(String(320))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

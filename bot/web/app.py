@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.config import Settings, get_settings
+from bot.kb.rebuild import IndexRebuilder
 from bot.notify.live import LiveChat
 from bot.notify.outbox import OutboxWorker
 from bot.notify.rasa_push import RasaPusher
@@ -62,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.handoffs,
         RasaPusher(settings.rasa_url, settings.rasa_token),
         timeout=timedelta(minutes=settings.handoff_timeout_minutes),
+    )
+    # The Help centre page's buttons edit the articles, then rebuild the index with this (a child
+    # process, with this helpdesk's own settings); the action server picks the new index up.
+    app.state.kb_rebuilder = IndexRebuilder.for_index(
+        settings.kb_source_dir, settings.kb_index_dir, env=settings.as_environment()
     )
     # The console's signed session cookie (itsdangerous); Lax keeps it off cross-site POSTs too.
     app.add_middleware(

@@ -13,13 +13,16 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.tickets.kb_questions import gaps_report
+from bot.config import Settings
+from bot.kb.teach import FrontMatterKey, TeachError, add_front_matter_question
+from bot.tickets.kb_questions import gaps_report, resolve, unanswered_question
 from bot.tickets.models import STATUSES
 from bot.tickets.store import TicketNotFound
 from bot.tickets.users import Agent
@@ -27,6 +30,7 @@ from bot.tickets.users import Agent
 # A database row id (console and API): anything outside a signed 64-bit integer is refused with
 # 422, not a server error.
 HandoffId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+QuestionId = HandoffId
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -258,11 +262,14 @@ def help_centre(
     article: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """What customers asked that the bot could not answer (all, or those closest to one
-    `article`), and how customers rated the articles given as answers."""
+    `article`), and how customers rated the articles given as answers. Admins add a question
+    to the article that answers it, or note it as not answered, from here."""
     agent = signed_in(request)
     if agent is None:
         return _login_redirect()
+    settings = request.app.state.settings
     report = gaps_report(request.app.state.store.sessions, days=days, closest_to=article or None)
+    articles = article_titles(settings.kb_index_dir)
     return templates.TemplateResponse(
         request,
         "kb.html",
@@ -271,10 +278,137 @@ def help_centre(
             "report": report,
             "days": days,
             "closest_to": article,
-            "articles": article_titles(request.app.state.settings.kb_index_dir),
+            "articles": articles,
+            "choices": sorted(articles.items(), key=lambda item: (item[1][0].casefold(), item[0])),
+            "cannot_teach": _cannot_teach(settings, articles),
+            "rebuild": request.app.state.kb_rebuilder.status(),
+            # Shown once: what the last button on this page did.
+            "notice": request.session.pop("kb_notice", None),
             "csrf": csrf_token(request),
         },
     )
+
+
+def _cannot_teach(settings: Settings, articles: dict[str, tuple[str, str]]) -> str:
+    """Why this helpdesk cannot change the articles (empty when it can)."""
+    if not Path(settings.kb_source_dir).is_dir():
+        return (
+            f"This helpdesk cannot change the articles: their folder {settings.kb_source_dir} "
+            "(SUPPORT_KB_SOURCE_DIR) is not on this machine."
+        )
+    if not articles:
+        return (
+            f"This helpdesk cannot change the articles: there is no KB index in {settings.kb_index_dir} "
+            "(SUPPORT_KB_INDEX_DIR) to list them; run make index."
+        )
+    return ""
+
+
+@router.post("/kb/questions/{question_id}/answered-by")
+def kb_answered_by(
+    request: Request,
+    question_id: QuestionId,
+    answered_by: Annotated[str, Form(max_length=200)] = "",
+    days: Annotated[int, Form(ge=1, le=365)] = 30,
+    article: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """The question is answered by the article `answered_by`: add it to that article's `questions:`."""
+    return _resolve_kb_question(request, question_id, csrf, "taught", answered_by, days=days, closest_to=article)
+
+
+@router.post("/kb/questions/{question_id}/not-in-help-centre")
+def kb_not_in_help_centre(
+    request: Request,
+    question_id: QuestionId,
+    days: Annotated[int, Form(ge=1, le=365)] = 30,
+    article: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """The help centre does not answer the question: add it to its closest article's `not_answered:`."""
+    return _resolve_kb_question(request, question_id, csrf, "not_answered", None, days=days, closest_to=article)
+
+
+# The front matter list each resolution adds to.
+_KEYS: dict[str, FrontMatterKey] = {"taught": "questions", "not_answered": "not_answered"}
+
+
+def _resolve_kb_question(
+    request: Request,
+    question_id: int,
+    csrf: str,
+    resolution: str,
+    chosen: str | None,
+    *,
+    days: int,
+    closest_to: str,
+) -> Response:
+    agent = signed_in(request)
+    if agent is None:
+        return _login_redirect()
+    check_csrf(request, csrf)
+    if not agent.is_admin:
+        raise HTTPException(403, "Only admins can change the help centre's articles; ask an admin to do it.")
+    back = RedirectResponse(
+        "/console/kb?" + urlencode({"days": days, **({"article": closest_to} if closest_to else {})}), status_code=303
+    )
+    settings = request.app.state.settings
+    articles = article_titles(settings.kb_index_dir)
+    sessions = request.app.state.store.sessions
+    with sessions() as session:
+        row = unanswered_question(question_id, session=session)
+        if row is None:
+            raise HTTPException(404, "No such unanswered question")
+        question, closest, done = row.question, row.article_id, row.resolution
+    if done:
+        return _notice_and(back, request, "Someone already dealt with this question; nothing was changed.")
+    refused = _cannot_teach(settings, articles)
+    if refused:
+        return _notice_and(back, request, refused, error=True)
+    if resolution == "taught":
+        if not chosen:
+            return _notice_and(back, request, "Pick the article that answers the question first.", error=True)
+        if chosen not in articles:
+            return _notice_and(
+                back, request, f"There is no article '{chosen}' in the index; pick one from the list.", error=True
+            )
+        target = chosen
+    else:
+        if not closest:
+            return _notice_and(
+                back,
+                request,
+                "This question has no closest article to note it beside; write an article for it, "
+                "or pick the article that answers it.",
+                error=True,
+            )
+        target = closest
+    title = articles[target][0] if target in articles else target
+    try:
+        taught = add_front_matter_question(settings.kb_source_dir, target, question, _KEYS[resolution])
+    except TeachError as exc:
+        return _notice_and(back, request, str(exc), error=True)
+    # The file first, then the row: if the row cannot be saved, the question stays listed and a
+    # second click finds it "already there" and only resolves the row.
+    with sessions.begin() as session:
+        row = unanswered_question(question_id, session=session)
+        if row is not None and row.resolution is None:
+            resolve(row, resolution=resolution, article_id=target, by=agent.actor, session=session)
+    if not taught.added:
+        listed = "questions" if resolution == "taught" else "questions it does not answer"
+        return _notice_and(back, request, f"“{title}” already lists this question among its {listed}; marked as done.")
+    request.app.state.kb_rebuilder.request()
+    if resolution == "taught":
+        text = f"Added to “{title}”."
+    else:
+        text = f"Noted beside “{title}” as a question the help centre does not answer."
+    return _notice_and(back, request, f"{text} The bot uses it within a minute, when the index is rebuilt.")
+
+
+def _notice_and(response: Response, request: Request, text: str, *, error: bool = False) -> Response:
+    """Keep a one-line notice for the next page view (the redirect's target), then `response`."""
+    request.session["kb_notice"] = {"text": text, "error": error}
+    return response
 
 
 def article_titles(index_dir: Path) -> dict[str, tuple[str, str]]:

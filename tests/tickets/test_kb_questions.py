@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.tickets.db import make_engine, make_sessions
-from bot.tickets.kb_questions import KBQuestionLog, gaps_report
+from bot.tickets.kb_questions import KBQuestionLog, gaps_report, resolve, unanswered_question
 from bot.tickets.models import KBQuestion
 from bot.tickets.store import TicketStore
 
@@ -86,3 +87,46 @@ def test_a_database_that_cannot_take_them_is_logged_and_nothing_waits(
         log.record("c", "q", "escalated")
         log.flush()
     assert "could not record 1 KB question(s)" in caplog.text
+
+
+def test_resolved_questions_leave_the_list_but_still_count(store: TicketStore) -> None:
+    log = KBQuestionLog(store.sessions)
+    log.record("c1", "can the doorbell play a melody", "escalated", article_id="doorbell-battery", score=1.2)
+    log.record("c2", "does the doorbell come in red", "escalated", article_id="doorbell-battery", score=1.1)
+    log.record("c3", "can i unlock by sms", "escalated", article_id="account-locked", score=1.0)
+    log.flush()
+    ids = {u.question: u.id for u in gaps_report(store.sessions).unanswered}
+    with store.sessions.begin() as session:
+        melody = unanswered_question(ids["can the doorbell play a melody"], session=session)
+        resolve(
+            melody, resolution="not_answered", article_id="doorbell-battery", by="agent:ann@x.example", session=session
+        )
+        sms = unanswered_question(ids["can i unlock by sms"], session=session)
+        resolve(sms, resolution="taught", article_id="two-factor", by="agent:ann@x.example", session=session)
+
+    report = gaps_report(store.sessions)
+    assert [u.question for u in report.unanswered] == ["does the doorbell come in red"]
+    assert report.unanswered_by_article == {"doorbell-battery": 1}
+    assert report.counts["escalated"] == 3  # what customers got does not change
+    assert report.as_dict()["unanswered"][0]["id"] == ids["does the doorbell come in red"]
+    assert [u.question for u in gaps_report(store.sessions, closest_to="account-locked").unanswered] == []
+    with store.sessions() as session:
+        row = session.get(KBQuestion, ids["can i unlock by sms"])
+        assert (row.resolution, row.resolved_article, row.resolved_by) == (
+            "taught",
+            "two-factor",
+            "agent:ann@x.example",
+        )
+        assert row.resolved_at is not None and row.resolved_at.tzinfo is not None
+
+
+def test_only_unanswered_questions_can_be_resolved(store: TicketStore) -> None:
+    log = KBQuestionLog(store.sessions)
+    log.record("c1", "how do i reset my password", "answered", article_id="reset-password", score=2.1)
+    log.flush()
+    with store.sessions.begin() as session:
+        (answered_id,) = session.scalars(select(KBQuestion.id))
+        assert unanswered_question(answered_id, session=session) is None
+        assert unanswered_question(answered_id + 1000, session=session) is None
+    with store.sessions.begin() as session, pytest.raises(ValueError, match="unknown resolution 'fixed'"):
+        resolve(KBQuestion(), resolution="fixed", article_id="x", by="agent:a@x.example", session=session)

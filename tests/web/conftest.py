@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def helpdesk(tmp_path: Path) -> Iterator[Helpdesk]:
-    settings = Settings(var_dir=tmp_path, outbox_enabled=False, _env_file=None)
+@contextmanager
+def running_helpdesk(settings: Settings) -> Iterator[Helpdesk]:
     app = create_app(settings)
     store: TicketStore = app.state.store
     directory = UserDirectory(store.sessions)
@@ -60,3 +60,12 @@ def helpdesk(tmp_path: Path) -> Iterator[Helpdesk]:
             technical.reference,
         )
     store.close()
+
+
+@pytest.fixture
+def helpdesk(tmp_path: Path) -> Iterator[Helpdesk]:
+    # No KB source folder: no test edits the demo's articles by accident (tests that add
+    # questions from the console give their own copy).
+    settings = Settings(var_dir=tmp_path, kb_source_dir=tmp_path / "no-kb-here", outbox_enabled=False, _env_file=None)
+    with running_helpdesk(settings) as desk:
+        yield desk

@@ -1,13 +1,29 @@
-"""The agent console over HTTP: sign-in, CSRF on every form, the queue, a ticket page, reply and status.
+"""The agent console over HTTP: sign-in, CSRF on every form, the queue, a ticket page, reply and status,
+the Help centre page and its buttons that add questions to articles (real files in a tmp folder).
 (Its behaviour in a real browser is tested with the widget, in the browser tests.)"""
 
 from __future__ import annotations
 
+import html
 import re
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
+import yaml
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import Helpdesk
+from bot.config import PROJECT_ROOT, Settings
+from bot.kb.documents import FRONT_MATTER
+from bot.kb.index import build_index
+from bot.kb.rebuild import IndexRebuilder
+from bot.tickets.models import KBQuestion
+from tests.fakes import HashingEmbedder
+from tests.web.conftest import Helpdesk, running_helpdesk
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -122,3 +138,217 @@ def test_the_help_centre_page_shows_the_questions_closest_to_one_article(helpdes
     assert "play a tune" in unanswered and "ring twice" in unanswered and "fingerprint" not in unanswered
     assert "Show all" in filtered and 'name="article" value="doorbell-battery"' in filtered
     assert c.get("/console/kb", params={"article": "x" * 201}).status_code == 422
+
+
+# --- adding customers' questions to the articles from the Help centre page ---------------------
+
+# Stands in for `kb build` (its real run is tested in tests/kb/test_rebuild.py): notes each run.
+FAKE_BUILD = (
+    "import pathlib, sys; pathlib.Path(sys.argv[1]).open('a').write('build\\n'); print('2 articles, 3 faq rows')"
+)
+LOCKED = "My account is locked"
+
+
+@pytest.fixture(scope="module")
+def kb_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of two demo articles and the FAQ file, for the page's article titles (a cheap
+    embedder: the page reads only its meta.json)."""
+    root = tmp_path_factory.mktemp("kb")
+    build_index(copy_demo_kb(root / "source"), root / "index", HashingEmbedder(), show_progress=False)
+    return root / "index"
+
+
+def copy_demo_kb(source: Path) -> Path:
+    source.mkdir(parents=True)
+    for name in ("account-locked.md", "doorbell-battery.md", "faq-quick-answers.csv"):
+        shutil.copy(PROJECT_ROOT / "data" / "kb" / name, source)
+    return source
+
+
+@dataclass
+class Teaching:
+    desk: Helpdesk
+    source: Path
+    builds: Path  # one line per rebuild the console started
+
+    def ask(self, question: str, article_id: str | None = "account-locked", outcome: str = "escalated") -> int:
+        with self.desk.store.sessions.begin() as session:
+            row = KBQuestion(
+                conversation_id=f"c-{uuid.uuid4().hex[:8]}",
+                channel="socketio",
+                question=question,
+                outcome=outcome,
+                article_id=article_id,
+                score=1.1,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def files(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in self.source.iterdir()}
+
+    def front_matter(self, article_id: str) -> dict:
+        text = (self.source / f"{article_id}.md").read_text(encoding="utf-8")
+        return yaml.safe_load(FRONT_MATTER.match(text).group(1))
+
+    def wait_for_rebuilds(self) -> int:
+        assert self.desk.client.app.state.kb_rebuilder.wait(timeout=60)
+        return len(self.builds.read_text().splitlines()) if self.builds.exists() else 0
+
+
+@pytest.fixture
+def teaching(tmp_path: Path, kb_index: Path) -> Iterator[Teaching]:
+    source = copy_demo_kb(tmp_path / "kb")
+    settings = Settings(
+        var_dir=tmp_path, kb_source_dir=source, kb_index_dir=kb_index, outbox_enabled=False, _env_file=None
+    )
+    with running_helpdesk(settings) as desk:
+        builds = tmp_path / "builds.log"
+        desk.client.app.state.kb_rebuilder = IndexRebuilder([sys.executable, "-c", FAKE_BUILD, str(builds)])
+        yield Teaching(desk, source, builds)
+
+
+def unanswered_rows(page: str) -> str:
+    return page.split('class="unanswered"')[1].split("</table>")[0]
+
+
+def test_an_admin_adds_a_question_to_the_article_that_answers_it(teaching: Teaching) -> None:
+    question = "locked out of my acount, can't get back in"
+    asked = teaching.ask(question)
+    teaching.ask("can the doorbell play my own tune", "doorbell-battery")
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    page = c.get("/console/kb", params={"days": 7}).text
+    form = page.split(f'action="/console/kb/questions/{asked}/answered-by"')[1].split("</form>")[0]
+    assert '<option value="account-locked" selected>My account is locked</option>' in form  # the closest
+    assert '<option value="faq-outdoor-temperature">' in form and 'name="days" value="7"' in form
+
+    response = c.post(
+        f"/console/kb/questions/{asked}/answered-by",
+        data={"answered_by": "account-locked", "days": 7, "article": "account-locked", "csrf": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/kb?days=7&article=account-locked"
+    page = c.get(response.headers["location"]).text
+    assert f"Added to “{LOCKED}”. The bot uses it within a minute, when the index is rebuilt." in page
+    assert question not in unanswered_rows(page)
+    assert teaching.front_matter("account-locked")["questions"][-1] == question
+    assert teaching.wait_for_rebuilds() == 1
+    with teaching.desk.store.sessions() as session:
+        row = session.get(KBQuestion, asked)
+        assert (row.resolution, row.resolved_article, row.resolved_by) == (
+            "taught",
+            "account-locked",
+            "agent:admin@kestrel.example",
+        )
+        assert row.resolved_at is not None and row.outcome == "escalated"  # what the customer got stays
+
+    page = c.get("/console/kb").text
+    assert "Added to" not in page  # the notice shows once
+    assert "Index rebuilt at" in page and "2 articles, 3 faq rows" in page
+    assert "2 questions to the knowledge base" in page  # the counts still say what customers got
+    by_article = page.split("<th>Unanswered questions</th>")[1].split("</table>")[0]
+    assert "account-locked" not in by_article and "doorbell-battery" in by_article
+
+
+def test_not_in_the_help_centre_notes_the_question_beside_the_closest_article(teaching: Teaching) -> None:
+    question = "is kestrel's login safer than arlo's"
+    asked = teaching.ask(question)
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    page = c.post(f"/console/kb/questions/{asked}/not-in-help-centre", data={"csrf": token}).text
+    assert f"Noted beside “{LOCKED}” as a question the help centre does not answer." in page
+    assert question not in unanswered_rows(page)
+    assert teaching.front_matter("account-locked")["not_answered"][-1] == question
+    assert teaching.wait_for_rebuilds() == 1
+
+
+def test_a_question_already_in_the_article_is_marked_done_without_a_rebuild(teaching: Teaching) -> None:
+    already = teaching.front_matter("account-locked")["questions"][0]
+    asked = teaching.ask(already.upper())
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    before = teaching.files()
+    page = c.post(
+        f"/console/kb/questions/{asked}/answered-by", data={"answered_by": "account-locked", "csrf": token}
+    ).text
+    assert f"“{LOCKED}” already lists this question among its questions; marked as done." in page
+    assert already.upper() not in unanswered_rows(page)
+    assert teaching.files() == before and teaching.wait_for_rebuilds() == 0
+
+
+def test_agents_see_the_questions_but_cannot_change_the_articles(teaching: Teaching) -> None:
+    asked = teaching.ask("locked out again")
+    c = teaching.desk.client
+    token = sign_in(c, "tom@kestrel.example")
+    page = c.get("/console/kb").text
+    assert "locked out again" in page and "/answered-by" not in page and "/not-in-help-centre" not in page
+    assert "Admins add these questions to the articles that answer them from this page." in page
+    before = teaching.files()
+    for action, data in (("answered-by", {"answered_by": "account-locked"}), ("not-in-help-centre", {})):
+        response = c.post(f"/console/kb/questions/{asked}/{action}", data={**data, "csrf": token})
+        assert response.status_code == 403
+        assert response.json()["detail"] == "Only admins can change the help centre's articles; ask an admin to do it."
+    assert teaching.files() == before and "locked out again" in c.get("/console/kb").text
+    assert teaching.wait_for_rebuilds() == 0
+
+
+def test_a_form_without_the_csrf_token_is_refused(teaching: Teaching) -> None:
+    asked = teaching.ask("locked out again")
+    c = teaching.desk.client
+    sign_in(c, "admin@kestrel.example")
+    before = teaching.files()
+    assert (
+        c.post(f"/console/kb/questions/{asked}/answered-by", data={"answered_by": "account-locked"}).status_code == 403
+    )
+    assert c.post(f"/console/kb/questions/{asked}/not-in-help-centre", data={"csrf": "forged"}).status_code == 403
+    assert teaching.files() == before
+
+
+def test_unknown_or_answered_questions_are_not_found(teaching: Teaching) -> None:
+    answered = teaching.ask("how do i unlock my account", outcome="answered")
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    for question_id in (answered, 999_999):
+        response = c.post(f"/console/kb/questions/{question_id}/not-in-help-centre", data={"csrf": token})
+        assert response.status_code == 404 and response.json()["detail"] == "No such unanswered question"
+    assert c.post(f"/console/kb/questions/{2**63}/not-in-help-centre", data={"csrf": token}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "article_id", "message"),
+    [
+        ("answered-by", {"answered_by": "no-such-article"}, "account-locked",
+         "There is no article 'no-such-article' in the index; pick one from the list."),
+        ("answered-by", {"answered_by": ""}, "account-locked", "Pick the article that answers the question first."),
+        ("answered-by", {"answered_by": "faq-outdoor-temperature"}, "account-locked",
+         "is a FAQ row (faq-quick-answers.csv), which has no front matter to add questions to."),
+        ("not-in-help-centre", {}, None, "This question has no closest article to note it beside"),
+    ],
+)  # fmt: skip
+def test_a_question_that_cannot_be_added_says_why_and_changes_nothing(
+    teaching: Teaching, action: str, data: dict, article_id: str | None, message: str
+) -> None:
+    asked = teaching.ask("is it ok in the snow", article_id)
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    before = teaching.files()
+    page = c.post(f"/console/kb/questions/{asked}/{action}", data={**data, "csrf": token}).text
+    notice = page.split('class="notice error"')[1].split("</p>")[0]
+    assert message in html.unescape(notice)
+    assert "is it ok in the snow" in unanswered_rows(page)  # still waiting
+    assert teaching.files() == before and teaching.wait_for_rebuilds() == 0
+
+
+def test_without_the_kb_source_folder_the_page_says_why_and_nothing_changes(teaching: Teaching) -> None:
+    asked = teaching.ask("locked out again")
+    shutil.rmtree(teaching.source)
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    page = c.get("/console/kb").text
+    assert "/answered-by" not in page
+    assert f"This helpdesk cannot change the articles: their folder {teaching.source}" in page
+    page = c.post(f"/console/kb/questions/{asked}/not-in-help-centre", data={"csrf": token}).text
+    assert "This helpdesk cannot change the articles" in page and "locked out again" in unanswered_rows(page)
