@@ -85,6 +85,9 @@ def stack_settings(
     var = tmp_path_factory.mktemp("var")
     return Settings(
         kb_index_dir=stack_kb_index,
+        # The copy the index was built from: the console's Help centre buttons edit these
+        # articles, never the repository's data/kb.
+        kb_source_dir=stack_kb_index.parent / "source",
         rasa_port=free_port(),
         action_port=free_port(),
         helpdesk_port=free_port(),
