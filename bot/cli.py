@@ -578,6 +578,10 @@ def _kb_gaps(args: argparse.Namespace) -> int:
         print(f"  {item.asked_at:%Y-%m-%d %H:%M}  {item.question}{closest}")
     if not report.unanswered:
         print("  none")
+    if report.said_no:
+        print('\nAnswers customers said "No" to, newest first:')
+        for item in report.said_no:
+            print(f"  {item.asked_at:%Y-%m-%d %H:%M}  {item.question}  [given: {item.closest_article}]")
     if report.articles:
         print('\nArticles given as answers, those customers said "No" to most first ("No" / "Yes" / given):')
         for article in report.articles:

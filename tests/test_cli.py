@@ -171,6 +171,7 @@ def test_kb_gaps_lists_the_questions_the_bot_could_not_answer(tmp_path: Path) ->
     assert "[closest: doorbell-battery 1.21]" in result.stdout
     assert '"Yes, that solved it" 0 (0%), "No" 1' in result.stdout
     assert "1 /    0 / 1    doorbell-battery" in result.stdout
+    assert "doorbell battery dies in a week  [given: doorbell-battery]" in result.stdout  # a "No" to look at
     exported = subprocess.run(
         [sys.executable, "-m", "bot", "kb", "gaps", "--json"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -178,6 +179,9 @@ def test_kb_gaps_lists_the_questions_the_bot_could_not_answer(tmp_path: Path) ->
     report = json.loads(exported.stdout)
     assert report["counts"] == {"answered": 1, "escalated": 1, "off_topic": 0, "solved": 0, "not_helpful": 1}
     assert report["unanswered"][0]["closest_article"] == "doorbell-battery"
+    assert [(n["question"], n["article_given"]) for n in report["said_no"]] == [
+        ("doorbell battery dies in a week", "doorbell-battery")
+    ]
     assert "555 0142" not in exported.stdout
     assert report["articles"] == [{"article_id": "doorbell-battery", "answered": 1, "solved": 0, "not_helpful": 1}]
     other = subprocess.run(

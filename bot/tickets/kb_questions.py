@@ -143,6 +143,9 @@ class GapsReport:
     # one needs the words.
     unanswered: list[Unanswered] = field(default_factory=list)
     unanswered_by_article: Counter[str] = field(default_factory=Counter)
+    # The answers customers said "No" to and no admin has dealt with yet, newest first (the
+    # article is the one given): a wrong article to correct, or a near miss to note.
+    said_no: list[Unanswered] = field(default_factory=list)
     # Articles given as answers, those customers said "No" to most first.
     articles: list[ArticleFeedback] = field(default_factory=list)
 
@@ -179,6 +182,16 @@ class GapsReport:
                 for u in self.unanswered
             ],
             "unanswered_by_article": dict(self.unanswered_by_article.most_common()),
+            "said_no": [
+                {
+                    "id": u.id,
+                    "asked_at": u.asked_at.isoformat(),
+                    "question": u.question,
+                    "article_given": u.closest_article,
+                    "channel": u.channel,
+                }
+                for u in self.said_no
+            ],
             "articles": [
                 {"article_id": a.article_id, "answered": a.answered, "solved": a.solved, "not_helpful": a.not_helpful}
                 for a in self.articles
@@ -207,6 +220,11 @@ def gaps_report(
             unanswered = unanswered.where(KBQuestion.article_id == closest_to)
         rows = session.scalars(unanswered.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
         report.unanswered = [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
+        said_no = select(KBQuestion).where(recent, KBQuestion.outcome == "not_helpful", KBQuestion.resolution.is_(None))
+        if closest_to is not None:
+            said_no = said_no.where(KBQuestion.article_id == closest_to)
+        rows = session.scalars(said_no.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
+        report.said_no = [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
         for article_id, count in session.execute(
             select(KBQuestion.article_id, func.count())
             .where(recent, *open_gap, KBQuestion.article_id.is_not(None))
@@ -231,13 +249,18 @@ def gaps_report(
     return report
 
 
+# The rows an admin can deal with on the Help centre page.
+OPEN_OUTCOMES = ("escalated", "not_helpful")
+
+
 def unanswered_question(question_id: int, *, session: Session) -> KBQuestion | None:
-    """The unanswered ("escalated") question with this id, resolved or not; None for any other row."""
+    """The unanswered ("escalated") question, or the question whose answer a customer said "No"
+    to ("not_helpful"), with this id, resolved or not; None for any other row."""
     row = session.get(KBQuestion, question_id)
-    return row if row is not None and row.outcome == "escalated" else None
+    return row if row is not None and row.outcome in OPEN_OUTCOMES else None
 
 
-def resolve(question: KBQuestion, *, resolution: str, article_id: str, by: str, session: Session) -> None:
+def resolve(question: KBQuestion, *, resolution: str, article_id: str | None, by: str, session: Session) -> None:
     """Mark an unanswered question as dealt with (it leaves the report's list); the caller commits."""
     if resolution not in KB_RESOLUTIONS:
         raise ValueError(f"unknown resolution '{resolution}': use one of {', '.join(KB_RESOLUTIONS)}")

@@ -210,10 +210,11 @@ class Handoff(Base):
 # were listed and a ticket offered; off_topic: not about the help centre at all. Then what the
 # customer said of the article given: solved ("Yes, that solved it") or not_helpful ("No").
 KB_OUTCOMES = ("answered", "escalated", "off_topic", "solved", "not_helpful")
-# What an admin did about an unanswered question on the Help centre page: taught (added to the
-# `questions:` of the article that answers it) or not_answered (added to the closest article's
-# `not_answered:`: the help centre does not answer it).
-KB_RESOLUTIONS = ("taught", "not_answered")
+# What an admin did about an unanswered question, or an answer a customer said "No" to, on the
+# Help centre page: taught (added to the `questions:` of the article that answers it),
+# not_answered (added to the closest or given article's `not_answered:`: the help centre does
+# not answer it), or dismissed (nothing to change: the answer was right, or the question is noise).
+KB_RESOLUTIONS = ("taught", "not_answered", "dismissed")
 
 
 class KBQuestion(Base):

@@ -317,6 +317,18 @@ def kb_answered_by(
     return _resolve_kb_question(request, question_id, csrf, "taught", answered_by, days=days, closest_to=article)
 
 
+@router.post("/kb/questions/{question_id}/dismiss")
+def kb_dismiss(
+    request: Request,
+    question_id: QuestionId,
+    days: Annotated[int, Form(ge=1, le=365)] = 30,
+    article: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Nothing to change (the article given was right, or the question is noise): it leaves the list."""
+    return _resolve_kb_question(request, question_id, csrf, "dismissed", None, days=days, closest_to=article)
+
+
 @router.post("/kb/questions/{question_id}/not-in-help-centre")
 def kb_not_in_help_centre(
     request: Request,
@@ -362,6 +374,12 @@ def _resolve_kb_question(
         question, closest, done = row.question, row.article_id, row.resolution
     if done:
         return _notice_and(back, request, "Someone already dealt with this question; nothing was changed.")
+    if resolution == "dismissed":
+        with sessions.begin() as session:
+            row = unanswered_question(question_id, session=session)
+            if row is not None and row.resolution is None:
+                resolve(row, resolution=resolution, article_id=None, by=agent.actor, session=session)
+        return _notice_and(back, request, "Marked as done; no article was changed.")
     refused = _cannot_teach(settings, articles)
     if refused:
         return _notice_and(back, request, refused, error=True)

@@ -130,3 +130,25 @@ def test_only_unanswered_questions_can_be_resolved(store: TicketStore) -> None:
         assert unanswered_question(answered_id + 1000, session=session) is None
     with store.sessions.begin() as session, pytest.raises(ValueError, match="unknown resolution 'fixed'"):
         resolve(KBQuestion(), resolution="fixed", article_id="x", by="agent:a@x.example", session=session)
+
+
+def test_answers_said_no_to_are_listed_until_an_admin_deals_with_them(store: TicketStore) -> None:
+    log = KBQuestionLog(store.sessions)
+    log.record("c1", "how do i reset my password", "answered", article_id="reset-password", score=2.1)
+    log.record("c1", "how do i reset my password", "not_helpful", article_id="reset-password")
+    log.record("c2", "doorbell battery stuck", "not_helpful", article_id="account-locked")
+    log.flush()
+    report = gaps_report(store.sessions)
+    assert [(u.question, u.closest_article) for u in report.said_no] == [
+        ("doorbell battery stuck", "account-locked"),
+        ("how do i reset my password", "reset-password"),
+    ]
+    assert report.unanswered == []  # answered, then "No": not among the unanswered
+    assert [u.question for u in gaps_report(store.sessions, closest_to="reset-password").said_no] == [
+        "how do i reset my password"
+    ]
+    assert report.as_dict()["said_no"][0]["article_given"] == "account-locked"
+    with store.sessions.begin() as session:
+        row = unanswered_question(report.said_no[0].id, session=session)  # "No" answers can be resolved too
+        resolve(row, resolution="dismissed", article_id=None, by="agent:ann@x.example", session=session)
+    assert [u.question for u in gaps_report(store.sessions).said_no] == ["how do i reset my password"]

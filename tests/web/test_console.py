@@ -295,6 +295,68 @@ def test_agents_see_the_questions_but_cannot_change_the_articles(teaching: Teach
     assert teaching.wait_for_rebuilds() == 0
 
 
+def said_no_rows(page: str) -> str:
+    return page.split('class="said-no"')[1].split("</table>")[0]
+
+
+def test_an_answer_a_customer_said_no_to_is_corrected_to_the_right_article(teaching: Teaching) -> None:
+    question = "my doorbell battery is locked in, how do i get it out"
+    said_no = teaching.ask(question, "account-locked", outcome="not_helpful")  # the wrong article was given
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    page = c.get("/console/kb").text
+    rows = said_no_rows(page)
+    assert question in rows and LOCKED in rows
+    assert question not in unanswered_rows(page)
+    # Nothing preselected: the article given may be the wrong one.
+    form = rows.split(f'action="/console/kb/questions/{said_no}/answered-by"')[1].split("</form>")[0]
+    assert '<option value="" selected>pick the article</option>' in form and " selected>My" not in form
+
+    page = c.post(
+        f"/console/kb/questions/{said_no}/answered-by", data={"answered_by": "doorbell-battery", "csrf": token}
+    ).text
+    assert "Added to “" in page and question not in said_no_rows(page)
+    assert teaching.front_matter("doorbell-battery")["questions"][-1] == question
+    assert question not in teaching.front_matter("account-locked")["questions"]
+    assert teaching.wait_for_rebuilds() == 1
+
+
+def test_an_answer_said_no_to_that_nothing_answers_is_noted_beside_the_article_given(teaching: Teaching) -> None:
+    question = "can the doorbell battery be charged by a solar panel"
+    said_no = teaching.ask(question, "doorbell-battery", outcome="not_helpful")
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    page = c.post(f"/console/kb/questions/{said_no}/not-in-help-centre", data={"csrf": token}).text
+    assert "as a question the help centre does not answer" in page and question not in said_no_rows(page)
+    assert teaching.front_matter("doorbell-battery")["not_answered"][-1] == question
+    assert teaching.wait_for_rebuilds() == 1
+
+
+@pytest.mark.parametrize("outcome", ["escalated", "not_helpful"])
+def test_nothing_to_change_takes_the_question_off_the_page_and_leaves_the_articles(
+    teaching: Teaching, outcome: str
+) -> None:
+    asked = teaching.ask("asdf qwerty", outcome=outcome)
+    c = teaching.desk.client
+    token = sign_in(c, "admin@kestrel.example")
+    before = teaching.files()
+    page = c.post(f"/console/kb/questions/{asked}/dismiss", data={"csrf": token}).text
+    assert "Marked as done; no article was changed." in page
+    assert "asdf qwerty" not in unanswered_rows(page) and "asdf qwerty" not in said_no_rows(page)
+    assert teaching.files() == before and teaching.wait_for_rebuilds() == 0
+    with teaching.desk.store.sessions() as session:
+        row = session.get(KBQuestion, asked)
+        assert (row.resolution, row.resolved_article, row.resolved_by) == (
+            "dismissed",
+            None,
+            "agent:admin@kestrel.example",
+        )
+    # An agent may not do it either.
+    other = teaching.ask("zxcv", outcome=outcome)
+    agent_token = sign_in(c, "tom@kestrel.example")
+    assert c.post(f"/console/kb/questions/{other}/dismiss", data={"csrf": agent_token}).status_code == 403
+
+
 def test_a_form_without_the_csrf_token_is_refused(teaching: Teaching) -> None:
     asked = teaching.ask("locked out again")
     c = teaching.desk.client

@@ -23,7 +23,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("resolved_article", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("resolved_by", sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column("resolved_at", UTCDateTime(), nullable=True))
-        batch_op.create_check_constraint("ck_kb_questions_resolution", "resolution IN ('taught', 'not_answered')")
+        batch_op.create_check_constraint(
+            "ck_kb_questions_resolution", "resolution IN ('taught', 'not_answered', 'dismissed')"
+        )
 
 
 def downgrade() -> None:
