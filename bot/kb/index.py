@@ -16,6 +16,7 @@ questions it has not embedded before; an unchanged KB never even loads the embed
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -191,9 +192,24 @@ def build_index(
 ) -> BuildReport:
     """(Re)build the index in `index_dir` from the files in `source_dir`.
 
+    One build at a time per index folder: the console's background rebuild and a `make index`
+    started together take turns (a lock on the folder) instead of mixing their files, and
+    the second reads the articles as the first left them.
+
     Raises:
         ValueError: when no article at all could be read.
     """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    folder = os.open(index_dir, os.O_RDONLY)  # a lock on the folder itself: no lock file in it
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # released on close, or when the process dies
+        return _build(source_dir, index_dir, embedder, pipeline=pipeline, show_progress=show_progress)
+    finally:
+        os.close(folder)
+
+
+def _build(source_dir: Path, index_dir: Path, embedder: Embedder, *, pipeline: str, show_progress: bool) -> BuildReport:
     articles, problems = load_articles(source_dir)
     report = BuildReport(
         articles=len(articles), problems=problems, content_hashes={a.id: a.content_hash for a in articles}

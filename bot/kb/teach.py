@@ -13,12 +13,15 @@ replaced, atomically; anything unexpected leaves the file as it was and asks for
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,8 +36,9 @@ FrontMatterKey = Literal["questions", "not_answered"]
 KEYS: tuple[FrontMatterKey, ...] = ("questions", "not_answered")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
-# One edit at a time in this process: two admins adding to the same article at once would
-# otherwise both read the old text and one question would be lost.
+# One edit at a time: two admins adding to the same article at once would otherwise both read
+# the old text and one question would be lost. The thread lock covers this process, the lock
+# on the source folder itself other processes (several helpdesks on one shared folder).
 _editing = threading.Lock()
 
 
@@ -63,7 +67,7 @@ def add_front_matter_question(source_dir: Path, article_id: str, question: str, 
     question = " ".join(question.split())
     if not question:
         raise TeachError("The question is empty: there is nothing to add.")
-    with _editing:
+    with _editing, _folder_lock(Path(source_dir)):
         path, text = _find_markdown(Path(source_dir), article_id)
         meta = _front_matter(path, text)
         old = meta.get(key)
@@ -76,6 +80,18 @@ def add_front_matter_question(source_dir: Path, article_id: str, question: str, 
         _check(path, new_text, meta, key, [*old, question])
         _replace(path, new_text)
         return Taught(path, added=True)
+
+
+@contextmanager
+def _folder_lock(source_dir: Path) -> Iterator[None]:
+    if not source_dir.is_dir():
+        raise TeachError(f"The help centre's source folder {source_dir} is not here.")
+    folder = os.open(source_dir, os.O_RDONLY)  # a lock on the folder: no file is added to it
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 def _same(question: str) -> str:

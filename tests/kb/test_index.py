@@ -191,3 +191,40 @@ def test_an_index_built_before_not_answered_questions_still_loads(tmp_path: Path
     build_index(write_small_kb(tmp_path / "kb"), tmp_path / "index", HashingEmbedder(), show_progress=False)
     (tmp_path / "index" / "not_answered.npy").unlink()
     assert load_index(tmp_path / "index").not_answered_vectors is None
+
+
+def test_two_builds_of_one_index_take_turns(tmp_path: Path) -> None:
+    """The console's background rebuild and a `make index` may start together: the second
+    waits for the first, then reads the articles as they are and reuses its vectors."""
+    import threading
+    import time
+
+    class SlowEmbedder(HashingEmbedder):
+        def __init__(self, name: str, log: list) -> None:
+            super().__init__()
+            self.label, self.log = name, log
+
+        def embed(self, texts, *, show_progress=False):
+            self.log.append((self.label, "start"))
+            time.sleep(0.3)
+            vectors = super().embed(texts)
+            self.log.append((self.label, "end"))
+            return vectors
+
+    source = write_small_kb(tmp_path / "kb")
+    log: list = []
+    first = threading.Thread(
+        target=build_index,
+        args=(source, tmp_path / "index", SlowEmbedder("first", log)),
+        kwargs={"show_progress": False},
+    )
+    first.start()
+    while not log:  # the first build holds the lock and is embedding
+        time.sleep(0.01)
+    write_article(source, "track-order", "Track your order", "Open Orders.", questions=["wheres my parcel"])
+    report = build_index(source, tmp_path / "index", SlowEmbedder("second", log), show_progress=False)
+    first.join()
+    assert log[:2] == [("first", "start"), ("first", "end")]  # the second started after the first ended
+    assert report.reused_articles == 2 and report.embedded_articles == 1  # it saw the first's index
+    index = load_index(tmp_path / "index")
+    assert index.articles["track-order"].questions == ("wheres my parcel",)

@@ -140,3 +140,31 @@ def test_an_article_without_front_matter_gets_one_and_keeps_its_id_and_title(tmp
     ((article,), problems) = load_articles(tmp_path)
     assert not problems
     assert (article.id, article.title, article.questions) == ("no-front-matter", "Pair the hub", ("hub will not pair",))
+
+
+def test_an_edit_waits_for_another_process_editing_the_same_folder(kb: Path, tmp_path: Path) -> None:
+    """Two helpdesks sharing one source folder take turns: no question is lost."""
+    import subprocess
+    import sys
+
+    released = tmp_path / "released"
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "folder = os.open(sys.argv[1], os.O_RDONLY)\n"
+            "fcntl.flock(folder, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(0.5)\n"
+            "open(sys.argv[2], 'w').close()\n",  # written while it still holds the lock
+            str(kb),
+            str(released),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        add_front_matter_question(kb, "account-locked", "unlock by carrier pigeon", "not_answered")
+        assert released.exists()  # the edit waited until the other process let go
+        assert front_matter(kb / "account-locked.md")["not_answered"][-1] == "unlock by carrier pigeon"
