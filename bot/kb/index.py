@@ -217,7 +217,8 @@ def _build(source_dir: Path, index_dir: Path, embedder: Embedder, *, pipeline: s
     if not articles:
         raise ValueError(f"no article could be read from {source_dir}" + "".join(f"\n  {p}" for p in problems))
     settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS}
-    previous = _load_previous(Path(index_dir), embedder.name, settings)
+    previous_meta = _compatible_meta(index_dir, embedder.name, settings)
+    previous = _load_previous(index_dir, previous_meta) if previous_meta else None
 
     metas = {
         a.id: ArticleMeta(a.id, a.title, a.url, a.tags, a.source, a.content_hash, a.questions, a.not_answered)
@@ -245,7 +246,7 @@ def _build(source_dir: Path, index_dir: Path, embedder: Embedder, *, pipeline: s
         report.removed_articles = len(set(previous) - {a.id for a in articles})
 
     # Not-answered questions are reused by their text, whichever article holds them now.
-    before = previous_not_answered(Path(index_dir), embedder.name, settings) if previous else []
+    before = _previous_not_answered(index_dir, previous_meta) if previous and previous_meta else []
     known_not_answered = dict(before)
     not_answered_rows: list[tuple[str, np.ndarray | None]] = [
         (question, known_not_answered.get(question)) for question in not_answered_questions(metas.values())
@@ -354,16 +355,20 @@ def load_index(index_dir: Path) -> KBIndex:
 Reusable = dict[str, tuple[str, list[tuple[Chunk, np.ndarray]], list[tuple[str, np.ndarray]]]]
 
 
-def _load_previous(index_dir: Path, model_name: str, settings: dict[str, Any]) -> Reusable | None:
-    """Previous chunks and example questions with their vectors, by article id, if the old
-    index is compatible."""
-    meta_path = index_dir / "meta.json"
-    if not meta_path.exists():
-        return None
+def _compatible_meta(index_dir: Path, model_name: str, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The old index's meta.json when its vectors can be reused (same format, model and
+    chunker settings), else None."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT_VERSION or meta.get("model") != model_name or meta.get("settings") != settings:
-            return None
+        meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # none, or unreadable: rebuild everything
+    same = meta.get("format") == FORMAT_VERSION and meta.get("model") == model_name and meta.get("settings") == settings
+    return meta if same else None
+
+
+def _load_previous(index_dir: Path, meta: dict[str, Any]) -> Reusable | None:
+    """Previous chunks and example questions with their vectors, by article id."""
+    try:
         vectors = np.load(index_dir / "vectors.npy")
         question_vectors = np.load(index_dir / "questions.npy")
     except (OSError, ValueError):
@@ -381,13 +386,10 @@ def _load_previous(index_dir: Path, model_name: str, settings: dict[str, Any]) -
     return by_article
 
 
-def previous_not_answered(index_dir: Path, model_name: str, settings: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """The not-answered questions of the index in `index_dir` with their vectors, in its row
-    order (empty when there are none, or the index is not compatible)."""
+def _previous_not_answered(index_dir: Path, meta: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """The old index's not-answered questions with their vectors, in its row order (empty when
+    it has none, or they cannot be read)."""
     try:
-        meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT_VERSION or meta.get("model") != model_name or meta.get("settings") != settings:
-            return []
         texts = not_answered_questions(_article_meta(a) for a in meta["articles"])
         if not texts:
             return []

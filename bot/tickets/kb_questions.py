@@ -215,16 +215,17 @@ def gaps_report(
         ):
             report.counts[outcome] = count
         open_gap = (KBQuestion.outcome == "escalated", KBQuestion.resolution.is_(None))
-        unanswered = select(KBQuestion).where(recent, *open_gap)
-        if closest_to is not None:
-            unanswered = unanswered.where(KBQuestion.article_id == closest_to)
-        rows = session.scalars(unanswered.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
-        report.unanswered = [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
-        said_no = select(KBQuestion).where(recent, KBQuestion.outcome == "not_helpful", KBQuestion.resolution.is_(None))
-        if closest_to is not None:
-            said_no = said_no.where(KBQuestion.article_id == closest_to)
-        rows = session.scalars(said_no.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
-        report.said_no = [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
+
+        def newest_open(outcome: str) -> list[Unanswered]:
+            """The newest rows of `outcome` no admin has resolved (closest to `closest_to`, if given)."""
+            query = select(KBQuestion).where(recent, KBQuestion.outcome == outcome, KBQuestion.resolution.is_(None))
+            if closest_to is not None:
+                query = query.where(KBQuestion.article_id == closest_to)
+            rows = session.scalars(query.order_by(KBQuestion.asked_at.desc(), KBQuestion.id.desc()).limit(limit))
+            return [Unanswered(r.id, r.asked_at, r.question, r.article_id, r.score, r.channel) for r in rows]
+
+        report.unanswered = newest_open("escalated")
+        report.said_no = newest_open("not_helpful")
         for article_id, count in session.execute(
             select(KBQuestion.article_id, func.count())
             .where(recent, *open_gap, KBQuestion.article_id.is_not(None))
