@@ -3,6 +3,7 @@
 # Intents
 INTENT_AFFIRM = "affirm"
 INTENT_DENY = "deny"
+INTENT_OPEN_TICKET = "open_ticket"
 INTENT_OUT_OF_SCOPE = "out_of_scope"
 
 # Slots
@@ -12,8 +13,7 @@ SLOT_KB_SHOWN = "kb_shown"
 
 # Actions
 ACTION_ANSWER_FROM_KB = "action_answer_from_kb"
-ACTION_KB_NOT_HELPFUL = "action_kb_not_helpful"
-ACTION_KB_SOLVED = "action_kb_solved"
+ACTION_YES_NO = "action_yes_no"
 ACTION_PING = "action_ping"
 
 # Tickets
@@ -50,6 +50,8 @@ ACTION_TICKET_NOT_SOLVED = "action_ticket_not_solved"
 ACTION_RATE_TICKET = "action_rate_ticket"
 ACTION_SAVE_RATING_COMMENT = "action_save_rating_comment"
 ACTION_KEEP_TICKET_OPEN = "action_keep_ticket_open"
+INTENT_TICKET_SOLVED = "ticket_solved"
+INTENT_KEEP_TICKET_OPEN = "keep_ticket_open"
 
 # Live handoff
 ACTION_REQUEST_HUMAN = "action_request_human"

@@ -1,4 +1,8 @@
-"""Answer from the knowledge base, and try the next article when the answer did not help."""
+"""Answer from the knowledge base, and try the next article when the answer did not help.
+
+The customer's "Yes" or "No" to an answer reaches `answer_solved` or `answer_not_helpful`
+through `action_yes_no` (actions/yes_no_actions.py), which knows which question it answers.
+"""
 
 from __future__ import annotations
 
@@ -147,40 +151,30 @@ class ActionAnswerFromKB(Action):
         return changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown})
 
 
-class ActionKBNotHelpful(Action):
-    """ "No": the next best confident article once, then the honest answer."""
-
-    def name(self) -> str:
-        return c.ACTION_KB_NOT_HELPFUL
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-        query = tracker.get_slot(c.SLOT_KB_QUERY) or ""
-        shown = list(tracker.get_slot(c.SLOT_KB_SHOWN) or [])
-        kb = knowledge_base()
-        hits = kb.search(query, top_k=5) if query else []
-        unseen = [h for h in hits if h.article_id not in shown]
-        if shown:
-            record_question(tracker, query, "not_helpful", shown[-1], None)
-        if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
-            send(dispatcher, answer_reply(unseen[0], second_try=True))
-            record_question(tracker, query, "answered", unseen[0].article_id, unseen[0].score)
-            return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
-        send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
-        return []
+def answer_not_helpful(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+    """ "No" to "Did this solve it?": the next best confident article once, then the honest answer."""
+    query = tracker.get_slot(c.SLOT_KB_QUERY) or ""
+    shown = list(tracker.get_slot(c.SLOT_KB_SHOWN) or [])
+    kb = knowledge_base()
+    hits = kb.search(query, top_k=5) if query else []
+    unseen = [h for h in hits if h.article_id not in shown]
+    if shown:
+        record_question(tracker, query, "not_helpful", shown[-1], None)
+    if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
+        send(dispatcher, answer_reply(unseen[0], second_try=True))
+        record_question(tracker, query, "answered", unseen[0].article_id, unseen[0].score)
+        return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
+    send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
+    return []
 
 
-class ActionKBSolved(Action):
+def answer_solved(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     """ "Yes, that solved it": glad to hear it, and the article is counted as having solved it."""
-
-    def name(self) -> str:
-        return c.ACTION_KB_SOLVED
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-        dispatcher.utter_message(response="utter_glad_it_helped")
-        shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
-        if shown:
-            record_question(tracker, tracker.get_slot(c.SLOT_KB_QUERY) or "", "solved", shown[-1], None)
-        return []
+    dispatcher.utter_message(response="utter_glad_it_helped")
+    shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
+    if shown:
+        record_question(tracker, tracker.get_slot(c.SLOT_KB_QUERY) or "", "solved", shown[-1], None)
+    return []
 
 
 class ActionPing(Action):

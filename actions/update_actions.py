@@ -28,8 +28,9 @@ def entity(tracker: Tracker, name: str) -> Any:
     return None
 
 
-def ticket_in_this_conversation(tracker: Tracker):
-    reference = find_ticket_ref(str(entity(tracker, "ticket_ref") or ""))
+def ticket_in_this_conversation(tracker: Tracker, reference: str | None = None):
+    """The ticket named by the message's `ticket_ref` (or by `reference`), if this conversation may see it."""
+    reference = find_ticket_ref(str(reference or entity(tracker, "ticket_ref") or ""))
     if not reference:
         return None
     return ticket_store().visible_in_conversation(reference, tracker.sender_id)
@@ -71,24 +72,47 @@ class ActionNotifyTicketUpdate(Action):
         return []
 
 
+def ask_for_rating(dispatcher: CollectingDispatcher, ticket) -> None:
+    dispatcher.utter_message(
+        text="Glad to hear it! How would you rate the help you got? (1 = poor, 5 = excellent)",
+        buttons=[
+            {
+                "title": "★" * score,
+                "payload": payload("rate_ticket", ticket_ref=ticket.reference, rating=str(score)),
+            }
+            for score in range(1, 6)
+        ],
+    )
+
+
+def reopen_not_solved(dispatcher: CollectingDispatcher, ticket) -> None:
+    ticket_store().reopen_by_customer(ticket.reference)
+    dispatcher.utter_message(
+        text=f"Sorry it's not solved yet. I've reopened **{ticket.reference}** and told the {ticket.team} team. "
+        "You can add details by saying **add to my ticket**."
+    )
+
+
+def keep_open(dispatcher: CollectingDispatcher, ticket) -> None:
+    try:
+        ticket_store().keep_open(ticket.reference)
+    except ValueError:
+        dispatcher.utter_message(text=f"{ticket.reference} is already closed. Say **open a ticket** for a new one.")
+        return
+    dispatcher.utter_message(
+        text=f"Okay, **{ticket.reference}** stays open and the {ticket.team} team will get back to you. "
+        "You can add details by saying **add to my ticket**."
+    )
+
+
 class ActionTicketSolved(Action):
     def name(self) -> str:
         return c.ACTION_TICKET_SOLVED
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         ticket = ticket_in_this_conversation(tracker)
-        if ticket is None:
-            return []
-        dispatcher.utter_message(
-            text="Glad to hear it! How would you rate the help you got? (1 = poor, 5 = excellent)",
-            buttons=[
-                {
-                    "title": "★" * score,
-                    "payload": payload("rate_ticket", ticket_ref=ticket.reference, rating=str(score)),
-                }
-                for score in range(1, 6)
-            ],
-        )
+        if ticket is not None:
+            ask_for_rating(dispatcher, ticket)
         return []
 
 
@@ -98,13 +122,8 @@ class ActionTicketNotSolved(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         ticket = ticket_in_this_conversation(tracker)
-        if ticket is None:
-            return []
-        ticket_store().reopen_by_customer(ticket.reference)
-        dispatcher.utter_message(
-            text=f"Sorry it's not solved yet. I've reopened **{ticket.reference}** and told the {ticket.team} team. "
-            "You can add details by saying **add to my ticket**."
-        )
+        if ticket is not None:
+            reopen_not_solved(dispatcher, ticket)
         return []
 
 
@@ -152,13 +171,5 @@ class ActionKeepTicketOpen(Action):
         if ticket is None:
             dispatcher.utter_message(text=NOT_FOUND)
             return []
-        try:
-            ticket_store().keep_open(ticket.reference)
-        except ValueError:
-            dispatcher.utter_message(text=f"{ticket.reference} is already closed. Say **open a ticket** for a new one.")
-            return []
-        dispatcher.utter_message(
-            text=f"Okay, **{ticket.reference}** stays open and the {ticket.team} team will get back to you. "
-            "You can add details by saying **add to my ticket**."
-        )
+        keep_open(dispatcher, ticket)
         return []

@@ -10,6 +10,7 @@ import actions.handoff_actions
 import actions.kb_actions
 import actions.ticket_actions
 import actions.update_actions
+import actions.yes_no_actions
 from actions import constants
 from bot.config import PROJECT_ROOT
 
@@ -20,7 +21,13 @@ def load(name: str) -> dict:
 
 def python_actions() -> dict[str, type]:
     found = {}
-    for module in (actions.kb_actions, actions.ticket_actions, actions.update_actions, actions.handoff_actions):
+    for module in (
+        actions.kb_actions,
+        actions.ticket_actions,
+        actions.update_actions,
+        actions.handoff_actions,
+        actions.yes_no_actions,
+    ):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 found[cls().name()] = cls  # zero-argument constructors, as rasa-sdk requires

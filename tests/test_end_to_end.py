@@ -68,6 +68,35 @@ def test_no_twice_ends_with_an_honest_answer_and_yes_is_acknowledged(running_sta
     assert "glad that solved it" in texts(say(running_stack, sender, "/affirm"))
 
 
+def test_a_typed_yes_or_no_answers_the_question_the_bot_just_asked(running_stack: Settings) -> None:
+    # After an answer, "yes" and "no" are about the answer.
+    sender = f"e2e-{uuid.uuid4().hex}"
+    say(running_stack, sender, "where is my order")
+    assert "glad that solved it" in texts(say(running_stack, sender, "yes"))
+
+    # After "Would you like me to open a ticket?", they are about the ticket.
+    sender = f"e2e-{uuid.uuid4().hex}"
+    offer = texts(say(running_stack, sender, "do you sell solar panels for the roof"))
+    assert "open a ticket" in offer and "Did this solve it?" not in offer
+    started = texts(say(running_stack, sender, "yes please"))
+    assert "glad" not in started and "email address" in started
+    assert "No ticket was opened" in texts(say(running_stack, sender, "cancel"))
+
+    sender = f"e2e-{uuid.uuid4().hex}"
+    say(running_stack, sender, "do you sell solar panels for the roof")
+    declined = texts(say(running_stack, sender, "no"))
+    assert "Okay, no ticket" in declined and "rather not guess" not in declined
+
+    # The same after "No" to an answer, when nothing else fits.
+    sender = f"e2e-{uuid.uuid4().hex}"
+    say(running_stack, sender, "my doorbell battery drains really fast")
+    reply = texts(say(running_stack, sender, "no"))
+    if "Did this solve it?" in reply:  # a second article was offered
+        reply = texts(say(running_stack, sender, "no"))
+    assert "open a ticket" in reply
+    assert "email address" in texts(say(running_stack, sender, "yes"))
+
+
 def test_follow_up_question_uses_the_conversation(running_stack: Settings) -> None:
     sender = f"e2e-{uuid.uuid4().hex}"
     say(running_stack, sender, "how do i return something i bought")

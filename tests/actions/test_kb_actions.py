@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.kb_actions as kb_actions
-from actions.kb_actions import ActionAnswerFromKB, ActionKBNotHelpful, ActionKBSolved, ActionPing
+from actions.kb_actions import ActionAnswerFromKB, ActionPing, answer_not_helpful, answer_solved
 from nlu_components import shared_vector
 
 REAL_KNOWLEDGE_BASE = kb_actions.knowledge_base
@@ -39,8 +39,9 @@ def tracker(text: str = "", intent: str = "ask_question", *, parse_extra: dict |
 
 
 def run(action, t: Tracker) -> tuple[list[dict], list[dict]]:
+    """An action, or one of the functions `action_yes_no` calls, with a fresh dispatcher."""
     dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, t, {})
+    events = action.run(dispatcher, t, {}) if hasattr(action, "run") else action(dispatcher, t)
     return dispatcher.messages, events
 
 
@@ -143,7 +144,7 @@ def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() 
     first = slots_of(events)["kb_shown"]
     assert len(first) == 1
 
-    messages, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=first))
+    messages, events = run(answer_not_helpful, tracker("no", "deny", kb_query=question, kb_shown=first))
     second = slots_of(events).get("kb_shown")
     if second is not None:  # a second confident article existed
         assert len(second) == 2 and second[0] == first[0] and second[1] != first[0]
@@ -153,7 +154,7 @@ def test_not_helpful_offers_the_next_best_article_once_then_gives_up_honestly() 
         assert "couldn't find" in messages[0]["text"]
         shown = first
 
-    messages, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=shown))
+    messages, events = run(answer_not_helpful, tracker("no", "deny", kb_query=question, kb_shown=shown))
     message, offer = messages
     assert message["text"].startswith("Sorry, I couldn't find an answer")
     assert [b["payload"] for b in offer["buttons"]] == ["/open_ticket", "/decline_ticket"]
@@ -191,10 +192,10 @@ def test_what_came_of_each_question_is_recorded_for_the_help_centres_writers(que
     run(ActionAnswerFromKB(), tracker("can my doorbell play a tune i recorded myself"))
     run(ActionAnswerFromKB(), tracker("who won the football world cup in 1998", "out_of_scope"))
     question = "my doorbell battery drains really fast"
-    _, events = run(ActionKBNotHelpful(), tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"]))
+    _, events = run(answer_not_helpful, tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"]))
     second_article_given = bool(slots_of(events).get("kb_shown"))
     messages, events = run(
-        ActionKBSolved(), tracker("yes", "affirm", kb_query="forgot my password", kb_shown=["reset-password"])
+        answer_solved, tracker("yes", "affirm", kb_query="forgot my password", kb_shown=["reset-password"])
     )
     assert messages == [{**messages[0], "response": "utter_glad_it_helped"}] and events == []
     log.flush()

@@ -1,0 +1,93 @@
+""" "Yes" or "no", typed or tapped: the answer to the question the bot asked last.
+
+The bot asks several yes/no questions ("Did this solve it?", "Would you like me to open a
+ticket?", "Did this solve your problem?" after a resolved ticket, "Do you still need help?").
+Their buttons carry their own intents, but customers also type "yes" or "no", above all on
+Telegram and Slack; Rasa's NLU reads those as `affirm` / `deny`, whatever was asked. Rules keyed
+on the previous action cannot tell which question it was (the KB action both answers and offers
+tickets), so one action looks at the buttons of the bot's last question and does what tapping
+the matching button would have done.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import constants as c
+from actions.kb_actions import answer_not_helpful, answer_solved
+from actions.update_actions import ask_for_rating, keep_open, reopen_not_solved, ticket_in_this_conversation
+
+
+def button_intent(payload: str) -> tuple[str, dict[str, Any]]:
+    """("ticket_solved", {"ticket_ref": "SUP-000001"}) for '/ticket_solved{"ticket_ref":"SUP-000001"}'."""
+    if not payload.startswith("/"):
+        return "", {}
+    name, _, raw_entities = payload[1:].partition("{")
+    try:
+        entities = json.loads("{" + raw_entities) if raw_entities else {}
+    except json.JSONDecodeError:
+        entities = {}
+    return name.strip(), entities if isinstance(entities, dict) else {}
+
+
+def last_question_buttons(tracker: Tracker) -> dict[str, dict[str, Any]]:
+    """The buttons of the bot's latest message with buttons since the customer's previous message,
+    by intent; empty when the bot asked nothing since (a yes or no out of the blue)."""
+    events = tracker.events or []
+    user_positions = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if not user_positions:
+        return {}
+    end = user_positions[-1]  # the "yes" or "no" being answered
+    start = user_positions[-2] if len(user_positions) > 1 else -1
+    for event in reversed(events[start + 1 : end]):
+        buttons = ((event.get("data") or {}).get("buttons") or []) if event.get("event") == "bot" else []
+        if buttons:
+            return dict(button_intent(str(b.get("payload") or "")) for b in buttons)
+    return {}
+
+
+class ActionYesNo(Action):
+    def name(self) -> str:
+        return c.ACTION_YES_NO
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        yes = (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_AFFIRM
+        asked = last_question_buttons(tracker)
+        if c.INTENT_AFFIRM in asked and c.INTENT_DENY in asked:  # "Did this solve it?" after a KB answer
+            return answer_solved(dispatcher, tracker) if yes else answer_not_helpful(dispatcher, tracker)
+        if c.INTENT_OPEN_TICKET in asked:  # "Would you like me to open a ticket?"
+            if yes:
+                dispatcher.utter_message(response="utter_start_ticket")
+                return [FollowupAction(c.FORM_TICKET)]
+            dispatcher.utter_message(response="utter_ticket_declined")
+            return []
+        for intent in (c.INTENT_TICKET_SOLVED, c.INTENT_KEEP_TICKET_OPEN):
+            if intent in asked:
+                ticket = ticket_in_this_conversation(tracker, asked[intent].get("ticket_ref"))
+                if ticket is not None:
+                    return self._about_ticket(dispatcher, intent, ticket, yes)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+    @staticmethod
+    def _about_ticket(dispatcher: CollectingDispatcher, question: str, ticket, yes: bool) -> list[dict]:
+        if question == c.INTENT_TICKET_SOLVED:  # "Did this solve your problem?"
+            if yes:
+                ask_for_rating(dispatcher, ticket)
+            else:
+                reopen_not_solved(dispatcher, ticket)
+            return []
+        # "Do you still need help with SUP-...?"
+        if yes:
+            keep_open(dispatcher, ticket)
+        else:
+            dispatcher.utter_message(
+                text=f"Okay, glad it's sorted. **{ticket.reference}** will close on its own; "
+                "reply here if you need us again before then."
+            )
+        return []
