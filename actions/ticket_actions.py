@@ -125,6 +125,8 @@ class ValidateTicketForm(FormValidationAction):
         proposal = proposed_summary(tracker)
         if proposal and (intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm")):
             return {c.SLOT_TICKET_SUMMARY: proposal}
+        if proposal and intent_of(tracker) == c.INTENT_DENY:
+            return {c.SLOT_TICKET_SUMMARY: None}  # the question that follows asks in their own words
         if text.startswith("/") or not chat.says_something(text):
             dispatcher.utter_message(
                 text="Could you tell me a bit more? "
@@ -168,7 +170,9 @@ class ActionAskTicketSummary(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         proposal = proposed_summary(tracker)
-        if proposal:
+        if proposal and intent_of(tracker) == c.INTENT_DENY:  # "no" to the description proposed
+            dispatcher.utter_message(text="Okay. Please describe the problem in your own words, in a sentence or two.")
+        elif proposal:
             dispatcher.utter_message(
                 text=f"Here's how I'd describe it to the team:\n\n> {proposal}\n\n"
                 "Is that right? Tap **Yes**, or type a better description.",

@@ -116,6 +116,11 @@ def test_the_summary_is_proposed_from_the_customers_words_and_can_be_confirmed_o
     assert validate("ticket_summary", "Outdoor cam offline after router swap", edit)[0] == (
         "Outdoor cam offline after router swap"
     )
+    # "No" to the proposal: asked in their own words, without the rejected proposal again.
+    rejected = tracker([*CONVERSATION, user("no", "deny")], kb_topic="my outdoor cam shows a red light")
+    assert validate("ticket_summary", "no", rejected) == (None, [])
+    messages, _ = run(ActionAskTicketSummary(), rejected)
+    assert "own words" in messages[0]["text"] and "red light" not in messages[0]["text"]
 
 
 def test_a_description_that_says_nothing_is_asked_for_again(store: TicketStore) -> None:
