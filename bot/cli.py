@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the independent questions the threshold is also chosen on, reported beside the splits",
     )
     evaluate.add_argument("--follow-ups", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_ups.jsonl")
+    evaluate.add_argument(
+        "--answer-labels",
+        type=Path,
+        default=PROJECT_ROOT / "eval" / "external_oos_labels.jsonl",
+        help="a reader's judgement of the articles given to other people's out-of-scope questions",
+    )
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
@@ -366,21 +372,39 @@ def _kb_eval(args: argparse.Namespace) -> int:
 
     # The whole trade-off: every threshold, the demo questions' test split and other people's
     # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.
-    from bot.kb.evaluate import external_out_of_scope, threshold_curve
+    from bot.kb.evaluate import external_out_of_scope, judged_answers, load_answer_labels, threshold_curve, top_hits
 
     test = splits["test"]
     out_of_scope = {"demo_oos": [q for q in test if not q.article_id]}
     if "calibration" in splits:
         out_of_scope["calibration_oos"] = [q for q in splits["calibration"] if not q.article_id]
-    out_of_scope.update(external_out_of_scope(args.stackfaq.parent))
+    external = external_out_of_scope(args.stackfaq.parent)
+    out_of_scope.update(external)
+    top_oos = {name: top_hits(kb, questions) for name, questions in out_of_scope.items()}
     # From 0.30 to past the shipped threshold (the article score grows with each term of the search).
     thresholds = [round(0.30 + 0.01 * i, 2) for i in range(max(61, int((kb.threshold - 0.30) / 0.01) + 41))]
-    curve = threshold_curve(kb, [q for q in test if q.article_id], out_of_scope, thresholds)
+    curve = threshold_curve(kb, [q for q in test if q.article_id], out_of_scope, thresholds, top_oos=top_oos)
     figures["threshold_curve"] = curve
     shipped = min(curve, key=lambda row: abs(row["threshold"] - kb.threshold))
     sizes = ", ".join(f"{name} {len(qs)}" for name, qs in out_of_scope.items())
     print(f"\nAt the shipped threshold, out-of-scope questions answered ({sizes}):")
     print("  " + "   ".join(f"{name} {shipped[name + '_answered']:.3f}" for name in out_of_scope))
+    if args.answer_labels.exists():
+        # Some of other people's out-of-scope questions are answered by a Kestrel article
+        # ("is shipping free?"): a reader judged each article the bot answered with.
+        labels = load_answer_labels(args.answer_labels)
+        figures["external_judged"] = {}
+        print(f"\nOf those answered, judged by a reader ({args.answer_labels}):")
+        for name, questions in external.items():
+            counts = judged_answers(questions, top_oos[name], kb.threshold, labels)
+            figures["external_judged"][name] = counts
+            wrong, partly = counts["no"], counts["partly"]
+            print(
+                f"  {name}: {counts['answered']} answered: {counts['answers']} rightly, {partly} partly, "
+                f"{wrong} with an article that does not answer it, {counts['unjudged']} not judged; "
+                f"answered wrongly {wrong / len(questions):.3f} ({(wrong + partly) / len(questions):.3f} "
+                "counting partly)"
+            )
     if args.plot:
         _plot_threshold_curve(curve, list(out_of_scope), kb.threshold, args.plot)
         print(f"plot: {args.plot}")

@@ -145,7 +145,7 @@ class DecisionScores:
     false_answer_rate: float  # out-of-scope questions answered at all
 
 
-def _top_hits(kb: KnowledgeBase, questions: list[Question]) -> list[tuple[str | None, float]]:
+def top_hits(kb: KnowledgeBase, questions: list[Question]) -> list[tuple[str | None, float]]:
     out: list[tuple[str | None, float]] = []
     for q in questions:
         hits = kb.search(q.text, top_k=1)
@@ -170,7 +170,7 @@ def score_decisions(questions: list[Question], top: list[tuple[str | None, float
 
 
 def decision_curve(kb: KnowledgeBase, questions: list[Question], thresholds: list[float]) -> list[DecisionScores]:
-    top = _top_hits(kb, questions)
+    top = top_hits(kb, questions)
     return [score_decisions(questions, top, t) for t in thresholds]
 
 
@@ -216,18 +216,62 @@ def external_out_of_scope(datasets_dir: Path) -> dict[str, list[Question]]:
     return found
 
 
+ANSWER_LABELS = ("answers", "partly", "no")
+
+
+def load_answer_labels(path: Path) -> dict[tuple[str, str], str]:
+    """A reader's judgement of each (out-of-scope question, article the bot answered with) pair.
+
+    Other people's out-of-scope questions are out of scope for *their* bots; some of them ("is
+    shipping free?", "how do i delete my account") a Kestrel article does answer. Each line of
+    eval/external_oos_labels.jsonl names the question by its id in `external_out_of_scope`, the
+    article, and "answers", "partly" or "no" ("no" being a wrong article presented as the answer).
+    """
+    labels: dict[tuple[str, str], str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("label") not in ANSWER_LABELS:
+            raise ValueError(f"{path}:{number}: label must be one of {ANSWER_LABELS}, not {row.get('label')!r}")
+        labels[(row["id"], row["article_id"])] = row["label"]
+    return labels
+
+
+def judged_answers(
+    questions: list[Question],
+    top: list[tuple[str | None, float]],
+    threshold: float,
+    labels: dict[tuple[str, str], str],
+) -> dict[str, int]:
+    """How many questions are answered at `threshold`, by the judgement of the article given;
+    "unjudged" counts pairs nobody has labelled yet (after the help centre or search changed)."""
+    counts = {"answered": 0, **{label: 0 for label in ANSWER_LABELS}, "unjudged": 0}
+    for question, (article_id, score) in zip(questions, top, strict=True):
+        if article_id is None or score < threshold:
+            continue
+        counts["answered"] += 1
+        counts[labels.get((question.id, article_id), "unjudged")] += 1
+    return counts
+
+
 def answer_rates(top: list[tuple[str | None, float]], threshold: float) -> float:
     """The share of questions the KB would answer (any article) at this threshold."""
     return sum(1 for _, score in top if score >= threshold) / max(len(top), 1)
 
 
 def threshold_curve(
-    kb: KnowledgeBase, answerable: list[Question], out_of_scope: dict[str, list[Question]], thresholds: list[float]
+    kb: KnowledgeBase,
+    answerable: list[Question],
+    out_of_scope: dict[str, list[Question]],
+    thresholds: list[float],
+    *,
+    top_oos: dict[str, list[tuple[str | None, float]]] | None = None,
 ) -> list[dict[str, float]]:
     """Per threshold: right-article rate and precision on answerable questions, and the share
-    of each out-of-scope set that would be answered."""
-    top_answerable = _top_hits(kb, answerable)
-    top_oos = {name: _top_hits(kb, questions) for name, questions in out_of_scope.items()}
+    of each out-of-scope set that would be answered (`top_oos`: their best hits, if already known)."""
+    top_answerable = top_hits(kb, answerable)
+    top_oos = top_oos or {name: top_hits(kb, questions) for name, questions in out_of_scope.items()}
     rows = []
     for threshold in thresholds:
         answered = [(q, aid) for q, (aid, s) in zip(answerable, top_answerable, strict=True) if s >= threshold]
