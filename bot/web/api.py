@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 
 from bot.notify.rasa_push import PushFailed
 from bot.tickets.desk import Desk
+from bot.tickets.kb_questions import gaps_report
 from bot.tickets.store import TicketNotFound, TicketView
 from bot.tickets.users import Agent, UserDirectory
-from bot.web.console import HandoffId, check_csrf
+from bot.web.console import HandoffId, QuestionId, check_csrf
+from bot.web.kb_teaching import resolve_question
 
 router = APIRouter(prefix="/api", tags=["helpdesk"])
 _bearer = HTTPBearer(auto_error=False)
@@ -193,6 +195,55 @@ def change(reference: str, change: TicketChange, agent: AgentDep, tickets: DeskD
 def merge(reference: str, body: Merge, agent: AgentDep, tickets: DeskDep) -> TicketDetail:
     """Close this ticket as a duplicate of `into`; returns the ticket it was merged into."""
     return _detail(_act(lambda: tickets.merge(agent, reference, body.into)))
+
+
+class KBResolution(BaseModel):
+    """An admin's decision about a question the bot could not answer (the console's three buttons)."""
+
+    resolution: Literal["taught", "not_answered", "dismissed"]
+    article_id: str | None = Field(default=None, max_length=200, description="the answering article, for 'taught'")
+
+
+class KBResolved(BaseModel):
+    message: str
+    article_id: str | None
+    rebuild: dict[str, Any]
+
+
+def _rebuild_status(request: Request) -> dict[str, Any]:
+    found = request.app.state.kb_rebuilder.status()
+    return {
+        "building": found.building,
+        "last_finished_at": found.last_finished_at.isoformat() if found.last_finished_at else None,
+        "last_ok": found.last_ok,
+        "last_summary": found.last_summary,
+    }
+
+
+@router.get("/kb/gaps")
+def kb_gaps(
+    _: AgentDep,
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    article: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The Help centre report: what customers asked that the bot could not answer, answers they
+    said "No" to, and how each article fared (as `kb gaps --json`), with the index rebuild's status."""
+    report = gaps_report(request.app.state.store.sessions, days=days, limit=limit, closest_to=article)
+    return {**report.as_dict(), "rebuild": _rebuild_status(request)}
+
+
+@router.post("/kb/questions/{question_id}/resolution", response_model=KBResolved)
+def kb_resolve(
+    question_id: QuestionId, body: KBResolution, agent: Annotated[Agent, Depends(admin)], request: Request
+) -> KBResolved:
+    """Add the question to the article that answers it ("taught"), note it beside its closest
+    article as not answered ("not_answered"), or leave the articles as they are ("dismissed")."""
+    outcome = resolve_question(request.app.state, question_id, body.resolution, body.article_id, actor=agent.actor)
+    if not outcome.ok:
+        raise HTTPException(outcome.status, outcome.message)
+    return KBResolved(message=outcome.message, article_id=outcome.article_id, rebuild=_rebuild_status(request))
 
 
 @router.get("/users", response_model=list[UserOut])

@@ -8,7 +8,6 @@ an `X-CSRF-Token` header).
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +19,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.config import Settings
-from bot.kb.teach import FrontMatterKey, TeachError, add_front_matter_question
-from bot.tickets.kb_questions import gaps_report, resolve, unanswered_question
+from bot.tickets.kb_questions import gaps_report
 from bot.tickets.models import STATUSES
 from bot.tickets.store import TicketNotFound
 from bot.tickets.users import Agent
+from bot.web.kb_teaching import ResolutionName, article_titles, cannot_teach, resolve_question
 
 # A database row id (console and API): anything outside a signed 64-bit integer is refused with
 # 422, not a server error.
@@ -280,28 +278,13 @@ def help_centre(
             "closest_to": article,
             "articles": articles,
             "choices": sorted(articles.items(), key=lambda item: (item[1][0].casefold(), item[0])),
-            "cannot_teach": _cannot_teach(settings, articles),
+            "cannot_teach": cannot_teach(settings, articles),
             "rebuild": request.app.state.kb_rebuilder.status(),
             # Shown once: what the last button on this page did.
             "notice": request.session.pop("kb_notice", None),
             "csrf": csrf_token(request),
         },
     )
-
-
-def _cannot_teach(settings: Settings, articles: dict[str, tuple[str, str]]) -> str:
-    """Why this helpdesk cannot change the articles (empty when it can)."""
-    if not Path(settings.kb_source_dir).is_dir():
-        return (
-            f"This helpdesk cannot change the articles: their folder {settings.kb_source_dir} "
-            "(SUPPORT_KB_SOURCE_DIR) is not on this machine."
-        )
-    if not articles:
-        return (
-            f"This helpdesk cannot change the articles: there is no KB index in {settings.kb_index_dir} "
-            "(SUPPORT_KB_INDEX_DIR) to list them; run make index."
-        )
-    return ""
 
 
 @router.post("/kb/questions/{question_id}/answered-by")
@@ -341,15 +324,11 @@ def kb_not_in_help_centre(
     return _resolve_kb_question(request, question_id, csrf, "not_answered", None, days=days, closest_to=article)
 
 
-# The front matter list each resolution adds to.
-_KEYS: dict[str, FrontMatterKey] = {"taught": "questions", "not_answered": "not_answered"}
-
-
 def _resolve_kb_question(
     request: Request,
     question_id: int,
     csrf: str,
-    resolution: str,
+    resolution: ResolutionName,
     chosen: str | None,
     *,
     days: int,
@@ -361,79 +340,17 @@ def _resolve_kb_question(
     check_csrf(request, csrf)
     if not agent.is_admin:
         raise HTTPException(403, "Only admins can change the help centre's articles; ask an admin to do it.")
+    outcome = resolve_question(request.app.state, question_id, resolution, chosen, actor=agent.actor)
+    if outcome.status == 404:
+        raise HTTPException(404, "No such unanswered question")
     back = RedirectResponse(
         "/console/kb?" + urlencode({"days": days, **({"article": closest_to} if closest_to else {})}), status_code=303
     )
-    settings = request.app.state.settings
-    articles = article_titles(settings.kb_index_dir)
-    sessions = request.app.state.store.sessions
-    with sessions() as session:
-        row = unanswered_question(question_id, session=session)
-        if row is None:
-            raise HTTPException(404, "No such unanswered question")
-        question, closest, done = row.question, row.article_id, row.resolution
-    if done:
-        return _notice_and(back, request, "Someone already dealt with this question; nothing was changed.")
-    if resolution == "dismissed":
-        with sessions.begin() as session:
-            row = unanswered_question(question_id, session=session)
-            if row is not None and row.resolution is None:
-                resolve(row, resolution=resolution, article_id=None, by=agent.actor, session=session)
-        return _notice_and(back, request, "Marked as done; no article was changed.")
-    refused = _cannot_teach(settings, articles)
-    if refused:
-        return _notice_and(back, request, refused, error=True)
-    if resolution == "taught":
-        if not chosen:
-            return _notice_and(back, request, "Pick the article that answers the question first.", error=True)
-        if chosen not in articles:
-            return _notice_and(
-                back, request, f"There is no article '{chosen}' in the index; pick one from the list.", error=True
-            )
-        target = chosen
-    else:
-        if not closest:
-            return _notice_and(
-                back,
-                request,
-                "This question has no closest article to note it beside; write an article for it, "
-                "or pick the article that answers it.",
-                error=True,
-            )
-        target = closest
-    title = articles[target][0] if target in articles else target
-    try:
-        taught = add_front_matter_question(settings.kb_source_dir, target, question, _KEYS[resolution])
-    except TeachError as exc:
-        return _notice_and(back, request, str(exc), error=True)
-    # The file first, then the row: if the row cannot be saved, the question stays listed and a
-    # second click finds it "already there" and only resolves the row.
-    with sessions.begin() as session:
-        row = unanswered_question(question_id, session=session)
-        if row is not None and row.resolution is None:
-            resolve(row, resolution=resolution, article_id=target, by=agent.actor, session=session)
-    if not taught.added:
-        listed = "questions" if resolution == "taught" else "questions it does not answer"
-        return _notice_and(back, request, f"“{title}” already lists this question among its {listed}; marked as done.")
-    request.app.state.kb_rebuilder.request()
-    if resolution == "taught":
-        text = f"Added to “{title}”."
-    else:
-        text = f"Noted beside “{title}” as a question the help centre does not answer."
-    return _notice_and(back, request, f"{text} The bot uses it within a minute, when the index is rebuilt.")
+    # "Someone already dealt with it" is news, not a mistake of this admin's.
+    return _notice_and(back, request, outcome.message, error=not outcome.ok and outcome.status != 409)
 
 
 def _notice_and(response: Response, request: Request, text: str, *, error: bool = False) -> Response:
     """Keep a one-line notice for the next page view (the redirect's target), then `response`."""
     request.session["kb_notice"] = {"text": text, "error": error}
     return response
-
-
-def article_titles(index_dir: Path) -> dict[str, tuple[str, str]]:
-    """Article id -> (title, url) from the KB index, so the page names articles as customers see
-    them; empty when there is no index here (the ids are shown instead)."""
-    try:
-        meta = json.loads((Path(index_dir) / "meta.json").read_text(encoding="utf-8"))
-        return {a["id"]: (a["title"], a["url"]) for a in meta["articles"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}

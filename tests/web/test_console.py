@@ -1,5 +1,6 @@
 """The agent console over HTTP: sign-in, CSRF on every form, the queue, a ticket page, reply and status,
-the Help centre page and its buttons that add questions to articles (real files in a tmp folder).
+the Help centre page and its buttons that add questions to articles (real files in a tmp folder),
+and the same report and decisions through the API (/api/kb/...).
 (Its behaviour in a real browser is tested with the widget, in the browser tests.)"""
 
 from __future__ import annotations
@@ -355,6 +356,40 @@ def test_nothing_to_change_takes_the_question_off_the_page_and_leaves_the_articl
     other = teaching.ask("zxcv", outcome=outcome)
     agent_token = sign_in(c, "tom@kestrel.example")
     assert c.post(f"/console/kb/questions/{other}/dismiss", data={"csrf": agent_token}).status_code == 403
+
+
+def test_the_api_gives_the_report_to_agents_and_takes_decisions_from_admins(teaching: Teaching) -> None:
+    question = "locked out of my acount, can't get back in"
+    asked = teaching.ask(question)
+    other = teaching.ask("is it ok in the snow")
+    c, desk = teaching.desk.client, teaching.desk
+    assert c.get("/api/kb/gaps").status_code == 401
+    report = c.get("/api/kb/gaps", params={"days": 7}, headers=desk.any_agent).json()
+    assert {u["id"]: u["question"] for u in report["unanswered"]} == {asked: question, other: "is it ok in the snow"}
+    assert report["unanswered_by_article"] == {"account-locked": 2} and report["rebuild"]["building"] is False
+
+    before = teaching.files()
+    decision = {"resolution": "taught", "article_id": "account-locked"}
+    url = f"/api/kb/questions/{asked}/resolution"
+    assert c.post(url, json=decision, headers=desk.any_agent).status_code == 403  # agents read, admins change
+    wrong = c.post(url, json={**decision, "article_id": "no-such-article"}, headers=desk.admin)
+    assert wrong.status_code == 422 and "There is no article 'no-such-article'" in wrong.json()["detail"]
+    assert c.post(url, json={"resolution": "delete"}, headers=desk.admin).status_code == 422
+    assert teaching.files() == before
+
+    done = c.post(url, json=decision, headers=desk.admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["message"].startswith(f"Added to “{LOCKED}”.") and done.json()["article_id"] == "account-locked"
+    assert teaching.front_matter("account-locked")["questions"][-1] == question
+    assert teaching.wait_for_rebuilds() == 1
+    again = c.post(url, json=decision, headers=desk.admin)
+    assert again.status_code == 409 and "already dealt with" in again.json()["detail"]
+    assert c.post("/api/kb/questions/999999/resolution", json=decision, headers=desk.admin).status_code == 404
+
+    dismissed = c.post(f"/api/kb/questions/{other}/resolution", json={"resolution": "dismissed"}, headers=desk.admin)
+    assert dismissed.json()["message"] == "Marked as done; no article was changed."
+    assert c.get("/api/kb/gaps", headers=desk.admin).json()["unanswered"] == []
+    assert teaching.wait_for_rebuilds() == 1  # dismissing changes no file
 
 
 def test_a_form_without_the_csrf_token_is_refused(teaching: Teaching) -> None:
