@@ -216,6 +216,11 @@ class ActionCreateTicket(Action):
         return c.ACTION_CREATE_TICKET
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        return self.create(dispatcher, tracker, check_duplicates=intent_of(tracker) != c.INTENT_CONFIRM_NEW_TICKET)
+
+    def create(self, dispatcher: CollectingDispatcher, tracker: Tracker, *, check_duplicates: bool) -> list[dict]:
+        """The ticket from the form's slots; `check_duplicates`: offer a similar open ticket first
+        (not when the customer has just said they want a new one)."""
         email = tracker.get_slot(c.SLOT_TICKET_EMAIL)
         summary = tracker.get_slot(c.SLOT_TICKET_SUMMARY)
         category = tracker.get_slot(c.SLOT_TICKET_CATEGORY)
@@ -231,7 +236,7 @@ class ActionCreateTicket(Action):
         summary = mask_personal_data(summary, own_email=email, pipeline=settings.spacy_pipeline)
         description = "\n".join(customer_words(before_form)[-10:]) or summary
         try:
-            if intent_of(tracker) != c.INTENT_CONFIRM_NEW_TICKET:
+            if check_duplicates:
                 duplicate = self._likely_duplicate(store, email, tracker.sender_id, f"{summary}\n{description}")
                 if duplicate is not None:
                     dispatcher.utter_message(

@@ -1,7 +1,8 @@
 """ "Yes" or "no", typed or tapped: the answer to the question the bot asked last.
 
 The bot asks several yes/no questions ("Did this solve it?", "Would you like me to open a
-ticket?", "Did this solve your problem?" after a resolved ticket, "Do you still need help?").
+ticket?", "Shall I add this to SUP-... instead?", "Did this solve your problem?" after a
+resolved ticket, "Do you still need help?").
 Their buttons carry their own intents, but customers also type "yes" or "no", above all on
 Telegram and Slack; Rasa's NLU reads those as `affirm` / `deny`, whatever was asked. Rules keyed
 on the previous action cannot tell which question it was (the KB action both answers and offers
@@ -20,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from actions.kb_actions import answer_not_helpful, answer_solved
+from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket
 from actions.update_actions import ask_for_rating, keep_open, reopen_not_solved, ticket_in_this_conversation
 
 
@@ -35,20 +37,25 @@ def button_intent(payload: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), entities if isinstance(entities, dict) else {}
 
 
-def last_question_buttons(tracker: Tracker) -> dict[str, dict[str, Any]]:
-    """The buttons of the bot's latest message with buttons since the customer's previous message,
-    by intent; empty when the bot asked nothing since (a yes or no out of the blue)."""
+def last_question_button_list(tracker: Tracker) -> list[dict[str, Any]]:
+    """The buttons of the bot's latest message with buttons since the customer's previous
+    message; empty when the bot asked nothing since (a yes or no out of the blue)."""
     events = tracker.events or []
     user_positions = [i for i, e in enumerate(events) if e.get("event") == "user"]
     if not user_positions:
-        return {}
+        return []
     end = user_positions[-1]  # the "yes" or "no" being answered
     start = user_positions[-2] if len(user_positions) > 1 else -1
     for event in reversed(events[start + 1 : end]):
         buttons = ((event.get("data") or {}).get("buttons") or []) if event.get("event") == "bot" else []
         if buttons:
-            return dict(button_intent(str(b.get("payload") or "")) for b in buttons)
-    return {}
+            return list(buttons)
+    return []
+
+
+def last_question_buttons(tracker: Tracker) -> dict[str, dict[str, Any]]:
+    """The same buttons by intent: {"ticket_solved": {"ticket_ref": "SUP-000001"}, ...}."""
+    return dict(button_intent(str(b.get("payload") or "")) for b in last_question_button_list(tracker))
 
 
 class ActionYesNo(Action):
@@ -66,11 +73,20 @@ class ActionYesNo(Action):
                 return [FollowupAction(c.FORM_TICKET)]
             dispatcher.utter_message(response="utter_ticket_declined")
             return []
+        if c.INTENT_ADD_TO_TICKET in asked and c.INTENT_CONFIRM_NEW_TICKET in asked:
+            # "You already have ticket SUP-... open about ...; shall I add this to it?"
+            if yes:
+                return ActionAddToTicket().run(dispatcher, tracker, domain)
+            return ActionCreateTicket().create(dispatcher, tracker, check_duplicates=False)
         for intent in (c.INTENT_TICKET_SOLVED, c.INTENT_KEEP_TICKET_OPEN):
             if intent in asked:
                 ticket = ticket_in_this_conversation(tracker, asked[intent].get("ticket_ref"))
                 if ticket is not None:
                     return self._about_ticket(dispatcher, intent, ticket, yes)
+        buttons = last_question_button_list(tracker)
+        if buttons:  # a question "yes" or "no" does not answer (stars, "Try again"): ask it again
+            dispatcher.utter_message(text="Please pick one of these:", buttons=buttons)
+            return []
         dispatcher.utter_message(response="utter_anything_else")
         return []
 

@@ -22,6 +22,7 @@ from actions.ticket_actions import (
     ActionTicketStatus,
     ValidateTicketForm,
 )
+from actions.yes_no_actions import ActionYesNo
 from bot.config import PROJECT_ROOT
 from bot.tickets.routing import Router
 from bot.tickets.store import TicketStore
@@ -217,6 +218,22 @@ def test_a_similar_open_ticket_is_offered_instead_of_a_duplicate(store: TicketSt
         ActionCreateTicket(), tracker([*events, user("/confirm_new_ticket", "confirm_new_ticket")], **similar)
     )
     assert len(store.list()) == 2
+
+
+def test_a_typed_yes_or_no_answers_the_duplicate_question(store: TicketStore) -> None:
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip", at=1.0)], **filled()))
+    (first,) = store.list()
+    similar = filled(ticket_summary="My outdoor camera has a red light and is offline")
+    events = [*CONVERSATION, user("skip", at=2.0)]
+    messages, result = run(ActionCreateTicket(), tracker(events, **similar))
+    asked = [*events, {"event": "bot", "text": messages[0]["text"], "data": {"buttons": messages[0]["buttons"]}}]
+    duplicate_slots = {**similar, **slots_of(result)}
+
+    messages, _ = run(ActionYesNo(), tracker([*asked, user("no", "deny", at=3.0)], **duplicate_slots))
+    assert "I've opened ticket" in messages[0]["text"] and len(store.list()) == 2  # a new one, as asked
+    messages, _ = run(ActionYesNo(), tracker([*asked, user("yes please", "affirm", at=4.0)], **duplicate_slots))
+    assert f"added this to **{first.reference}**" in messages[0]["text"]
+    assert store.get(first.reference).transcript[-1]["text"] == similar["ticket_summary"]
 
 
 def test_too_many_tickets_from_one_conversation_are_refused_politely(store: TicketStore) -> None:

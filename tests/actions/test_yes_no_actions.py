@@ -145,5 +145,37 @@ def test_yes_or_no_to_a_resolved_ticket_rates_or_reopens_it(store: TicketStore) 
     assert store.get(ticket.reference).status == "open"
 
     # Another conversation's "no" cannot touch the ticket.
+    events_before = len(store.get(ticket.reference).events)
     messages, _ = answer([pushed, question, user("no", "deny")], sender="someone-else")
-    assert [m.get("response") for m in messages] == ["utter_anything_else"]
+    assert "reopened" not in str(messages) and len(store.get(ticket.reference).events) == events_before
+
+
+def test_a_question_yes_or_no_does_not_answer_is_asked_again() -> None:
+    stars = [{"title": "★" * n, "payload": f'/rate_ticket{{"rating":"{n}"}}'} for n in range(1, 6)]
+    messages, returned = answer([bot("How would you rate the help you got?", stars), user("yes", "affirm")])
+    assert messages[0]["text"] == "Please pick one of these:" and messages[0]["buttons"] == stars
+    assert returned == []
+
+
+def test_yes_or_no_to_do_you_still_need_help_keeps_the_ticket_open_or_lets_it_close(store: TicketStore) -> None:
+    ticket, _ = store.create(
+        NewTicket(
+            customer_email="ada@example.com",
+            summary="Lock beeps at night",
+            description="the lock beeps at 3am",
+            category="technical",
+            team="Technical support",
+            priority="normal",
+            channel="rest",
+            conversation_id="conv-1",
+        )
+    )
+    question = bot(
+        f"Do you still need help with **{ticket.reference}**? Reply here, or tap **Keep it open**.",
+        [{"title": "Keep it open", "payload": payload("keep_ticket_open", ticket_ref=ticket.reference)}],
+    )
+    messages, _ = answer([question, user("yes", "affirm")])
+    assert f"**{ticket.reference}** stays open" in messages[0]["text"]
+    assert [e["kind"] for e in store.get(ticket.reference).events][-1] == "kept_open"
+    messages, _ = answer([question, user("no", "deny")])
+    assert "will close on its own" in messages[0]["text"]
