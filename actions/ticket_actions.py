@@ -89,6 +89,18 @@ def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
     return list(tracker.events[: starts[-1]] if starts else tracker.events)
 
 
+def email_given_before_form(tracker: Tracker) -> str | None:
+    """The email address the customer last typed before the form started, if any: proposed as
+    theirs instead of asking for what they already said."""
+    for event in reversed(events_before_form(tracker)):
+        text = (event.get("text") or "") if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            found = chat.find_email(text)
+            if found:
+                return found
+    return None
+
+
 def customer_lines_before_form(tracker: Tracker) -> list[str]:
     return customer_words(transcript_from_events(events_before_form(tracker)))
 
@@ -112,6 +124,11 @@ class ValidateTicketForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict:
         text = str(value or "")
+        given = email_given_before_form(tracker)
+        if given and (intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm")):
+            return {c.SLOT_TICKET_EMAIL: given}
+        if given and intent_of(tracker) == c.INTENT_DENY:
+            return {c.SLOT_TICKET_EMAIL: None}  # "no" to the address proposed: asked for another
         email = chat.find_email(text)
         if email is None:
             dispatcher.utter_message(text=chat.email_problem(text) or "Please type your email address.")
@@ -160,6 +177,24 @@ class ValidateTicketForm(FormValidationAction):
             )
             return {c.SLOT_TICKET_ORDER_REF: None}
         return {c.SLOT_TICKET_ORDER_REF: text}
+
+
+class ActionAskTicketEmail(Action):
+    """Asks for the email address, or proposes the one the customer already typed in this chat."""
+
+    def name(self) -> str:
+        return c.ACTION_ASK_TICKET_EMAIL
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        given = email_given_before_form(tracker)
+        if given and intent_of(tracker) != c.INTENT_DENY:
+            dispatcher.utter_message(
+                text=f"Shall the team reply to **{given}**? Tap **Yes**, or type another email address.",
+                buttons=[{"title": "Yes", "payload": "/affirm"}],
+            )
+        else:
+            dispatcher.utter_message(response="utter_ask_ticket_email")
+        return []
 
 
 class ActionAskTicketSummary(Action):

@@ -15,6 +15,7 @@ import actions.ticket_actions as ticket_actions
 from actions.ticket_actions import (
     ActionAddToTicket,
     ActionAskTicketCategory,
+    ActionAskTicketEmail,
     ActionAskTicketSummary,
     ActionCancelTicket,
     ActionCreateTicket,
@@ -105,6 +106,23 @@ def test_email_is_validated_and_asked_again_with_the_reason(store: TicketStore) 
     assert value is None and "@" in messages[0]["text"]
     value, messages = validate("ticket_email", "sure, it's Ada@Example.com", t)
     assert value == "ada@example.com" and messages == []
+
+
+def test_an_email_typed_before_the_form_is_proposed_instead_of_asked_for(store: TicketStore) -> None:
+    typed = [user("Ada@Example.com", "request_human"), bot("I'll get a person from our support team on this.")]
+    start = [*typed, {"event": "active_loop", "name": "ticket_form", "timestamp": time.time()}]
+    messages, _ = run(ActionAskTicketEmail(), tracker(start, active_loop="ticket_form"))
+    assert "**ada@example.com**" in messages[0]["text"] and messages[0]["buttons"][0]["payload"] == "/affirm"
+    assert validate("ticket_email", "yes", tracker([*start, user("yes", "affirm")])) == ("ada@example.com", [])
+    # "No": asked plainly for another address, without a complaint about "no".
+    refused = tracker([*start, user("no", "deny")])
+    assert validate("ticket_email", "no", refused) == (None, [])
+    messages, _ = run(ActionAskTicketEmail(), refused)
+    assert messages[0].get("response") == "utter_ask_ticket_email"
+    assert validate("ticket_email", "bo@example.org", tracker([*start, user("bo@example.org")]))[0] == "bo@example.org"
+    # Nothing typed before the form, or only the bot's words: asked plainly.
+    messages, _ = run(ActionAskTicketEmail(), tracker([bot("write to help@kestrelhome.example"), *CONVERSATION]))
+    assert messages[0].get("response") == "utter_ask_ticket_email"
 
 
 def test_the_summary_is_proposed_from_the_customers_words_and_can_be_confirmed_or_edited(store: TicketStore) -> None:
