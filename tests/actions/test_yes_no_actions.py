@@ -7,16 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.kb_actions as kb_actions
 import actions.ticket_actions as ticket_actions
+import actions.update_actions as update_actions
 from actions.update_actions import payload
 from actions.yes_no_actions import ActionYesNo, button_intent, last_question_buttons
 from bot.kb.replies import FEEDBACK_BUTTONS, TICKET_OFFER_BUTTONS
-from bot.tickets.store import NewTicket, TicketStore
+from bot.tickets.store import TicketStore
+from tests.actions.test_ticket_actions import tracker, user
 from tests.tickets.conftest import SLA
+from tests.tickets.test_store import new_ticket
 
 
 @pytest.fixture(autouse=True)
@@ -28,38 +30,13 @@ def use_demo_kb(demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
     ticket_store = TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}", SLA)
     monkeypatch.setattr(ticket_actions, "ticket_store", lambda: ticket_store)
-    import actions.update_actions as update_actions
-
     monkeypatch.setattr(update_actions, "ticket_store", lambda: ticket_store)
     yield ticket_store
     ticket_store.close()
 
 
-def user(text: str, intent: str) -> dict[str, Any]:
-    return {
-        "event": "user",
-        "text": text,
-        "timestamp": time.time(),
-        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
-    }
-
-
 def bot(text: str, buttons: list[dict] | None = None) -> dict[str, Any]:
     return {"event": "bot", "text": text, "timestamp": time.time(), "data": {"buttons": buttons or []}}
-
-
-def tracker(events: list[dict[str, Any]], sender: str = "conv-1", **slots: Any) -> Tracker:
-    latest = events[-1]
-    return Tracker(
-        sender_id=sender,
-        slots=slots,
-        latest_message={"text": latest["text"], **latest["parse_data"]},
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
 
 
 def answer(events: list[dict[str, Any]], **slots: Any) -> tuple[list[dict], list[dict]]:
@@ -116,18 +93,7 @@ def test_a_question_before_the_customers_last_message_is_not_answered_again() ->
 
 
 def test_yes_or_no_to_a_resolved_ticket_rates_or_reopens_it(store: TicketStore) -> None:
-    ticket, _ = store.create(
-        NewTicket(
-            customer_email="ada@example.com",
-            summary="Lock beeps at night",
-            description="the lock beeps at 3am",
-            category="technical",
-            team="Technical support",
-            priority="normal",
-            channel="rest",
-            conversation_id="conv-1",
-        )
-    )
+    ticket, _ = store.create(new_ticket(conversation_id="conv-1"))
     question = bot(
         "Your ticket was marked resolved.\n\nDid this solve your problem?",
         [
@@ -158,18 +124,7 @@ def test_a_question_yes_or_no_does_not_answer_is_asked_again() -> None:
 
 
 def test_yes_or_no_to_do_you_still_need_help_keeps_the_ticket_open_or_lets_it_close(store: TicketStore) -> None:
-    ticket, _ = store.create(
-        NewTicket(
-            customer_email="ada@example.com",
-            summary="Lock beeps at night",
-            description="the lock beeps at 3am",
-            category="technical",
-            team="Technical support",
-            priority="normal",
-            channel="rest",
-            conversation_id="conv-1",
-        )
-    )
+    ticket, _ = store.create(new_ticket(conversation_id="conv-1"))
     question = bot(
         f"Do you still need help with **{ticket.reference}**? Reply here, or tap **Keep it open**.",
         [{"title": "Keep it open", "payload": payload("keep_ticket_open", ticket_ref=ticket.reference)}],
