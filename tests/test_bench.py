@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.bench.common import percentile
+from bot.bench.common import percentile, percentile_ratio_interval
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
 from bot.bench.tickets import DESCRIPTION, _chat_answer
@@ -30,6 +30,23 @@ def run(*argv: str) -> dict:
 def test_percentile_is_nearest_rank() -> None:
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
     assert percentile(list(map(float, range(1, 101))), 95) == 95.0
+
+
+def test_the_ratio_interval_holds_the_true_ratio_and_narrows_with_more_samples() -> None:
+    import random
+
+    rng = random.Random(1)
+    same_small = percentile_ratio_interval(
+        [rng.gauss(50, 10) for _ in range(60)], [rng.gauss(50, 10) for _ in range(60)]
+    )
+    same_large = percentile_ratio_interval(
+        [rng.gauss(50, 10) for _ in range(2000)], [rng.gauss(50, 10) for _ in range(2000)]
+    )
+    assert same_small[0] < 1.0 < same_small[1] and same_large[0] < 1.0 < same_large[1]
+    assert same_large[1] - same_large[0] < (same_small[1] - same_small[0]) / 2
+    slower = percentile_ratio_interval([rng.gauss(100, 10) for _ in range(500)], [rng.gauss(50, 5) for _ in range(500)])
+    assert 1.8 < slower[0] < slower[1] < 2.2  # about 116.4 / 58.2
+    assert percentile_ratio_interval([1.0], [1.0, 2.0]) is None
 
 
 def test_synthetic_vectors_are_unit_length_and_recall_counts_shared_neighbours() -> None:
@@ -204,7 +221,7 @@ def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_pat
         ("socketio", "closed", 2),
     }  # fmt: skip
     for r in runs:
-        assert {"messages_per_s", "errors", "messages", "stray_socket_parts", "kinds"} <= set(r)
+        assert {"messages_per_s", "errors", "messages", "stray_socket_parts", "kinds", "kb_over_noop_p95_interval"} <= set(r)
         for kind in r["kinds"].values():
             assert set(kind) >= LATENCY_FIELDS
     assert "errors_total" in figures["targets"]

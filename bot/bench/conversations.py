@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.bench.common import latency_summary, machine, process_tree_rss_mb, write_json
+from bot.bench.common import latency_summary, machine, percentile_ratio_interval, process_tree_rss_mb, write_json
 from bot.config import Settings
 from bot.launcher import start_stack
 
@@ -196,10 +196,14 @@ async def run_load(
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_kind[sample.kind].append(sample)
+    latencies = {kind: [s.ms for s in rows if s.ok] for kind, rows in by_kind.items()}
+    interval = percentile_ratio_interval(latencies.get("kb", []), latencies.get("noop", []))
     return {
         "channel": channel,
         "customers": customers,
         "think_s": think_s,
+        # How far the KB p95 / noop p95 ratio moves with these samples alone (bootstrap, 90%).
+        "kb_over_noop_p95_interval": list(interval) if interval else None,
         "loop": loop or ("closed" if think_s == 0 else "open"),
         "duration_s": round(elapsed, 1),
         "messages": len(samples),
@@ -282,10 +286,12 @@ def _memory(stack) -> dict[str, float]:
 
 
 def _say(run: dict[str, Any]) -> None:
-    kinds = ", ".join(f"{k} p95 {v['p95_ms']} ms" for k, v in run["kinds"].items())
+    kinds = ", ".join(f"{k} p95 {v['p95_ms']} ms (n {v['n']})" for k, v in run["kinds"].items())
+    interval = run.get("kb_over_noop_p95_interval")
+    ratio = f"; kb/noop p95 90% interval {interval[0]}-{interval[1]}" if interval else ""
     print(
         f"{run['channel']:<8} {run['loop']:<6} {run['customers']:>3} customers: {run['messages_per_s']:6.1f} msg/s, "
-        f"{run['errors']} errors; {kinds}",
+        f"{run['errors']} errors; {kinds}{ratio}",
         flush=True,
     )
 
@@ -301,6 +307,8 @@ def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, A
         label = f"{run['channel']}_{run['loop']}_{run['customers']}"
         if run["loop"] != "closed" and kinds.get("kb", {}).get("p95_ms") and kinds.get("noop", {}).get("p95_ms"):
             out[f"{label}_kb_p95_over_noop_p95"] = round(kinds["kb"]["p95_ms"] / kinds["noop"]["p95_ms"], 2)
+            if run.get("kb_over_noop_p95_interval"):
+                out[f"{label}_kb_p95_over_noop_p95_90pct_interval"] = run["kb_over_noop_p95_interval"]
         if run["loop"] == "open" and run["customers"] == max(levels):
             worst = max((v["p95_ms"] or 0) for v in kinds.values())
             out[f"{label}_worst_p95_ms"] = worst
