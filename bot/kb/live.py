@@ -48,6 +48,10 @@ class LiveKnowledgeBase:
         self._checking = threading.Lock()  # one reload at a time, whichever thread asks
 
     def current(self) -> KnowledgeBase:
+        # The KB as it is when asked: a reload started below can finish, on a busy machine,
+        # before this returns; returning the one read first keeps the result free of that race
+        # (tests/kb/test_live.py failed on it once, in a CI run on 2 loaded cores).
+        kb = self._kb
         now = time.monotonic()
         if now >= self._next_check and self._checking.acquire(blocking=False):
             try:
@@ -61,7 +65,7 @@ class LiveKnowledgeBase:
                         self._reloader.start()
             finally:
                 self._checking.release()
-        return self._kb
+        return kb
 
     @property
     def reloading(self) -> bool:
