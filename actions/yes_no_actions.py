@@ -55,7 +55,11 @@ def last_question_button_list(tracker: Tracker) -> list[dict[str, Any]]:
 
 def last_question_buttons(tracker: Tracker) -> dict[str, dict[str, Any]]:
     """The same buttons by intent: {"ticket_solved": {"ticket_ref": "SUP-000001"}, ...}."""
-    return dict(button_intent(str(b.get("payload") or "")) for b in last_question_button_list(tracker))
+    return by_intent(last_question_button_list(tracker))
+
+
+def by_intent(buttons: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return dict(button_intent(str(b.get("payload") or "")) for b in buttons)
 
 
 class ActionYesNo(Action):
@@ -64,7 +68,8 @@ class ActionYesNo(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         yes = (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_AFFIRM
-        asked = last_question_buttons(tracker)
+        buttons = last_question_button_list(tracker)
+        asked = by_intent(buttons)
         if c.INTENT_AFFIRM in asked and c.INTENT_DENY in asked:  # "Did this solve it?" after a KB answer
             return answer_solved(dispatcher, tracker) if yes else answer_not_helpful(dispatcher, tracker)
         if c.INTENT_OPEN_TICKET in asked:  # "Would you like me to open a ticket?"
@@ -83,7 +88,6 @@ class ActionYesNo(Action):
                 ticket = ticket_in_this_conversation(tracker, asked[intent].get("ticket_ref"))
                 if ticket is not None:
                     return self._about_ticket(dispatcher, intent, ticket, yes)
-        buttons = last_question_button_list(tracker)
         if buttons:  # a question "yes" or "no" does not answer (stars, "Try again"): ask it again
             dispatcher.utter_message(text="Please pick one of these:", buttons=buttons)
             return []

@@ -14,7 +14,7 @@ from bot.tickets.kb_questions import gaps_report
 from bot.tickets.store import TicketNotFound, TicketView
 from bot.tickets.users import Agent, UserDirectory
 from bot.web.console import HandoffId, QuestionId, check_csrf
-from bot.web.kb_teaching import resolve_question
+from bot.web.kb_teaching import ResolutionName, resolve_question
 
 router = APIRouter(prefix="/api", tags=["helpdesk"])
 _bearer = HTTPBearer(auto_error=False)
@@ -200,7 +200,7 @@ def merge(reference: str, body: Merge, agent: AgentDep, tickets: DeskDep) -> Tic
 class KBResolution(BaseModel):
     """An admin's decision about a question the bot could not answer (the console's three buttons)."""
 
-    resolution: Literal["taught", "not_answered", "dismissed"]
+    resolution: ResolutionName
     article_id: str | None = Field(default=None, max_length=200, description="the answering article, for 'taught'")
 
 
