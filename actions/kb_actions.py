@@ -135,6 +135,10 @@ class ActionAnswerFromKB(Action):
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
             outcome = "answered"
+        elif not kb.reads_as_words(question):
+            # "asdfgh": ask again; no ticket for it, and not an unanswered question for the admins.
+            dispatcher.utter_message(response="utter_default")
+            return []
         elif (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_OUT_OF_SCOPE:
             # Out of scope and no article either: say so, and offer no ticket for the weather.
             dispatcher.utter_message(response="utter_out_of_scope")

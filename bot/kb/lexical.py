@@ -51,6 +51,10 @@ class LexicalIndex:
         """Whether any chunk uses this (stemmed) word."""
         return term in self._retriever.vocab_dict
 
+    def knows_any(self, words: Iterable[str], *, also_known: frozenset[str] = frozenset()) -> bool:
+        """Whether any of these words (lower case, not stemmed) is used by a chunk or `also_known`."""
+        return any(self.knows(term) or term in also_known for term in self._stemmer.stemWords(list(words)))
+
     def unknown_share(self, query: str, *, also_known: frozenset[str] = frozenset()) -> float:
         """The share of the query's words that no chunk uses (nor `also_known`), even with one typo
         put right: 0 for a question in the help centre's words, 1 for one about things it never

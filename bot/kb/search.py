@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,7 @@ import numpy as np
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
+from bot.kb.words import model_words, reads_as_words
 
 __all__ = ["MAX_QUERY_CHARS", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
 
@@ -153,6 +155,17 @@ class KnowledgeBase:
     @classmethod
     def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
         return cls(load_index(index_dir), embedder or SentenceTransformerEmbedder(), threshold=threshold)
+
+    @cached_property
+    def _model_words(self) -> frozenset[str]:
+        return model_words(getattr(self.embedder, "model_path", None))
+
+    def reads_as_words(self, question: str) -> bool:
+        """False for keyboard mashing ("asdfgh"): no word the embedding model's vocabulary, the
+        help centre or its example questions know, even with one typo (bot/kb/words.py)."""
+        return reads_as_words(
+            question, self._model_words, lambda words: self.lexical.knows_any(words, also_known=self._question_words)
+        )
 
     def answer(self, question: str, *, top_k: int = 5, query_vector: np.ndarray | None = None) -> Answer:
         """Search and decide. An empty question escalates with no hits.

@@ -131,6 +131,17 @@ def test_answer_from_kb_searches_with_the_nlu_pipelines_vector_instead_of_embedd
     assert counting.texts == [question, f"{question} and how long does that take?", long_question[:1000]]
 
 
+def test_keyboard_mashing_is_asked_again_without_a_ticket_offer(question_log) -> None:
+    from bot.tickets.kb_questions import gaps_report
+
+    log, store = question_log
+    messages, events = run(ActionAnswerFromKB(), tracker("asdfgh", "nlu_fallback", kb_topic="where is my order"))
+    assert [m.get("response") for m in messages] == ["utter_default"]
+    assert events == []  # the earlier topic stays for a follow-up
+    log.flush()
+    assert gaps_report(store.sessions).counts == {}  # not an unanswered question for the admins
+
+
 @pytest.mark.parametrize("text", ["", "   ", "/deny"])
 def test_answer_from_kb_asks_for_a_question_when_given_none(text: str) -> None:
     messages, events = run(ActionAnswerFromKB(), tracker(text))

@@ -1,0 +1,56 @@
+"""Telling keyboard mashing from words, with the embedding model's real vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.kb.embedding import default_model_path
+from bot.kb.words import model_words, reads_as_words
+
+ENGLISH = model_words(default_model_path())
+
+
+def test_the_stock_models_vocabulary_gives_whole_english_words_without_word_pieces() -> None:
+    assert len(ENGLISH) > 20_000
+    assert {"password", "delivery", "weather", "the"} <= ENGLISH
+    assert not any(word.startswith("##") for word in ENGLISH)
+    assert model_words(None) == frozenset() and model_words("/no/such/model") == frozenset()
+
+
+@pytest.mark.parametrize("text", ["asdfgh", "jjj kkk", "qwerty", "fgfgfg hjhj", "XYZZY!!"])
+def test_keyboard_mashing_does_not_read_as_words(text: str) -> None:
+    assert not reads_as_words(text, ENGLISH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "whats the weather in paris",  # English, if not the help centre's
+        "my pasword",  # typos
+        "k",
+        "order 4417",  # a digit: an order number, a code
+        "👍",
+        "привет",  # not Latin letters: not judged here
+        "",
+    ],
+)
+def test_words_typos_numbers_and_other_scripts_read_as_words(text: str) -> None:
+    assert reads_as_words(text, ENGLISH)
+
+
+def test_the_help_centres_own_words_count_with_one_typo() -> None:
+    def help_centre_knows(words) -> bool:
+        return "kestrel" in words
+
+    assert not reads_as_words("kestral", ENGLISH)
+    assert reads_as_words("kestral", ENGLISH, help_centre_knows)
+
+
+def test_without_a_dictionary_nothing_is_called_gibberish() -> None:
+    assert reads_as_words("asdfgh", frozenset())
+
+
+def test_the_demo_knowledge_base_knows_its_words_and_not_mashing(demo_kb) -> None:
+    assert demo_kb.reads_as_words("refnd")  # "refund" is the help centre's word, not the model's
+    assert demo_kb.reads_as_words("hubb pairng")
+    assert not demo_kb.reads_as_words("asdfgh")
