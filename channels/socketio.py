@@ -5,12 +5,14 @@ its own, so one KB answer ("Here's what I found in **Title**:", the passage, the
 reached the widget as three bubbles and three socket.io events. This channel emits one event
 per bot message with its paragraphs inside, and the buttons on it; the widget draws the
 paragraphs (widget/src/markdown.js), and the chat history (bot/web/widget.py) is cut the same
-way, so a reload redraws exactly what was shown live. Everything else (sessions, JWT, the
+way, so a reload redraws exactly what was shown live. Each message is also on its way before Rasa
+goes on (see `_send_message`). Everything else (sessions, JWT, the
 `socketio` name that pushes use as `output_channel`) is Rasa's own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +24,15 @@ __all__ = ["SocketIOInput", "WholeMessageOutput"]
 
 
 class WholeMessageOutput(rasa_socketio.SocketIOOutput):
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await super()._send_message(socket_id, response)
+        # The emit only queues the event for the connection's writer task. Rasa sends a turn's
+        # messages back to back and then predicts and saves without yielding to the event loop,
+        # so a KB answer's "Did this solve it?" left 5-9 ms after its text, behind that work (one
+        # customer alone; more under load). Yielding once lets the writer send it now
+        # (docs/benchmarks.md, "Fix: each socket.io message leaves when it is sent").
+        await asyncio.sleep(0)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text.strip()})
 
