@@ -49,6 +49,12 @@ def _router_for(kb: KnowledgeBase) -> Router:
     return Router.from_file(get_settings().routing_rules_path, kb.embedder, kb.index)
 
 
+def offered_categories(tracker: Tracker) -> list[str]:
+    """The category buttons' order: the routed suggestion first, then the rest as configured."""
+    suggested = suggested_category(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+    return [suggested] + [name for name in router().category_names if name != suggested]
+
+
 def suggested_category(summary: str) -> str:
     """The category offered first for a ticket: the team of the help-centre article the KB finds
     for its summary, else by the summary's words (bot/tickets/routing.py)."""
@@ -156,13 +162,15 @@ class ValidateTicketForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict:
         text = str(value or "").strip().lower()
-        routing = router()
+        offered = offered_categories(tracker)
         if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
-            return {c.SLOT_TICKET_CATEGORY: suggested_category(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")}
-        for name in routing.category_names:
-            if text in (name, routing.label(name).lower()):
-                return {c.SLOT_TICKET_CATEGORY: name}
-        dispatcher.utter_message(text="Please pick one of the buttons, so the right team gets your ticket.")
+            return {c.SLOT_TICKET_CATEGORY: offered[0]}  # "yes": the suggested one
+        category = router().category_typed(text, offered)
+        if category is not None:
+            return {c.SLOT_TICKET_CATEGORY: category}
+        dispatcher.utter_message(
+            text="Please pick one of the buttons (or type its name), so the right team gets your ticket."
+        )
         return {c.SLOT_TICKET_CATEGORY: None}
 
     def validate_ticket_order_ref(
@@ -226,11 +234,9 @@ class ActionAskTicketCategory(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         routing = router()
-        suggested = suggested_category(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
-        names = [suggested] + [n for n in routing.category_names if n != suggested]
-        buttons = [
-            {"title": routing.label(n) + (" (suggested)" if n == suggested else ""), "payload": n} for n in names
-        ]
+        suggested, *others = offered_categories(tracker)
+        buttons = [{"title": routing.label(suggested) + " (suggested)", "payload": suggested}]
+        buttons += [{"title": routing.label(name), "payload": name} for name in others]
         dispatcher.utter_message(text="Which topic fits best?", buttons=buttons)
         return []
 

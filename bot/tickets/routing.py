@@ -32,6 +32,11 @@ FALLBACK_CATEGORY = "other"
 MIN_ARTICLE_SCORE = 0.69
 
 
+def _label_words(text: str) -> set[str]:
+    """A label's words as a customer would type them: no short words, no plural s."""
+    return {word.rstrip("s") for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 3 and word != "and"}
+
+
 @dataclass(frozen=True)
 class Category:
     name: str
@@ -116,6 +121,21 @@ class Router:
 
     def label(self, category: str) -> str:
         return self.categories[category].label
+
+    def category_typed(self, text: str, offered: list[str]) -> str | None:
+        """The category a customer typed instead of tapping its button (Telegram and Slack
+        customers often do): its name or label, its place among the `offered` buttons ("2"), or a
+        word of its label no other offered label has ("billing", "devices", "my order").
+        None when nothing or more than one category fits."""
+        said = " ".join(text.lower().split()).strip(" .!")
+        for name in offered:
+            if said in (name, self.label(name).lower()):
+                return name
+        if said.isdigit() and 1 <= int(said) <= len(offered):
+            return offered[int(said) - 1]
+        words = _label_words(said)
+        fits = [name for name in offered if words & (_label_words(self.label(name)) | _label_words(name))]
+        return fits[0] if len(fits) == 1 else None
 
     def route(self, text: str, closest_article: Hit | None = None) -> Route:
         category, method = self.categorize(text, closest_article)

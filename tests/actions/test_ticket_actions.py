@@ -159,6 +159,28 @@ def test_category_buttons_put_the_routed_suggestion_first(store: TicketStore) ->
     assert validate("ticket_category", "bananas", t)[0] is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "category"),
+    [
+        ("devices", "technical"),  # a word of "Devices and app"
+        ("it's about my order", "orders"),
+        ("Refund", "billing"),
+        ("Billing, refunds and subscription (suggested)", "billing"),  # the suggested button's title
+        ("something else", "other"),
+        ("2", "account"),  # the second button: billing is suggested, then routing.yml's order
+        ("no", None),
+        ("9", None),
+        ("orders or billing", None),  # two fit: asked again
+    ],
+)
+def test_a_typed_category_is_read_as_the_button_it_names(store: TicketStore, typed: str, category: str | None) -> None:
+    t = tracker(CONVERSATION, ticket_summary="I was charged twice for my Protect subscription")
+    value, messages = validate("ticket_category", typed, t)
+    assert value == category
+    if category is None:
+        assert "Please pick one of the buttons (or type its name)" in messages[0]["text"]
+
+
 def test_the_suggestion_is_the_team_of_the_article_the_summary_is_about(store: TicketStore) -> None:
     """By its words ("box", "hub") this reads like a device problem; the help centre's
     missing-items article, which Logistics handles, is what it is about."""
