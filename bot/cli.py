@@ -395,16 +395,27 @@ def _kb_eval(args: argparse.Namespace) -> int:
         labels = load_answer_labels(args.answer_labels)
         figures["external_judged"] = {}
         print(f"\nOf those answered, judged by a reader ({args.answer_labels}):")
-        for name, questions in external.items():
-            counts = judged_answers(questions, top_oos[name], kb.threshold, labels)
+        for name, external_questions in external.items():
+            counts = judged_answers(external_questions, top_oos[name], kb.threshold, labels)
             figures["external_judged"][name] = counts
             wrong, partly = counts["no"], counts["partly"]
             print(
                 f"  {name}: {counts['answered']} answered: {counts['answers']} rightly, {partly} partly, "
                 f"{wrong} with an article that does not answer it, {counts['unjudged']} not judged; "
-                f"answered wrongly {wrong / len(questions):.3f} ({(wrong + partly) / len(questions):.3f} "
+                f"answered wrongly {wrong / len(external_questions):.3f} "
+                f"({(wrong + partly) / len(external_questions):.3f} "
                 "counting partly)"
             )
+    # Keyboard mashing is asked to be said again, with no ticket offer, when no article is
+    # confident (bot/kb/words.py): how often real messages would be taken for it.
+    no_words = {"demo": questions, "calibration": splits.get("calibration", []), **external}
+    print("\nRead as no words at all (asked to say it again when no article is confident):")
+    figures["read_as_no_words"] = {}
+    for name, qs in no_words.items():
+        flagged = [q for q in qs if not kb.reads_as_words(q.text)]
+        figures["read_as_no_words"][name] = [q.id for q in flagged]  # ids: no dataset text in the repo
+        examples = f": {[q.text for q in flagged[:8]]}" if flagged else ""
+        print(f"  {name} {len(flagged)} of {len(qs)}{examples}")
     if args.plot:
         _plot_threshold_curve(curve, list(out_of_scope), kb.threshold, args.plot)
         print(f"plot: {args.plot}")
