@@ -32,6 +32,13 @@ FALLBACK_CATEGORY = "other"
 MIN_ARTICLE_SCORE = 0.69
 
 
+_LAST = 99
+_ORDINALS = {
+    "first": 1, "suggested": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "last": _LAST,
+}  # fmt: skip
+
+
 def _label_words(text: str) -> set[str]:
     """A label's words as a customer would type them: no short words, no plural s."""
     return {word.rstrip("s") for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 3 and word != "and"}
@@ -124,8 +131,9 @@ class Router:
 
     def category_typed(self, text: str, offered: list[str]) -> str | None:
         """The category a customer typed instead of tapping its button (Telegram and Slack
-        customers often do): its name or label, its place among the `offered` buttons ("2"), or a
-        word of its label no other offered label has ("billing", "devices", "my order").
+        customers often do): its name or label, its place among the `offered` buttons ("2", "the
+        first one", "the suggested one": the first is the suggestion), or a word of its label no
+        other offered label has ("billing", "devices", "my order").
         None when nothing or more than one category fits."""
         said = " ".join(text.lower().split()).strip(" .!")
         for name in offered:
@@ -133,6 +141,12 @@ class Router:
                 return name
         if said.isdigit() and 1 <= int(said) <= len(offered):
             return offered[int(said) - 1]
+        places = {_ORDINALS.get(word, 0) for word in re.findall(r"[a-z]+", said)} - {0}
+        if len(places) == 1:  # "the first one", "the last", "the suggested one"
+            (place,) = places
+            if place == _LAST:
+                return offered[-1]
+            return offered[place - 1] if place <= len(offered) else None
         words = _label_words(said)
         fits = [name for name in offered if words & (_label_words(self.label(name)) | _label_words(name))]
         return fits[0] if len(fits) == 1 else None

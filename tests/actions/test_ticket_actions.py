@@ -168,6 +168,10 @@ def test_category_buttons_put_the_routed_suggestion_first(store: TicketStore) ->
         ("Billing, refunds and subscription (suggested)", "billing"),  # the suggested button's title
         ("something else", "other"),
         ("2", "account"),  # the second button: billing is suggested, then routing.yml's order
+        ("the first one", "billing"),
+        ("the suggested one please", "billing"),
+        ("the last", "other"),
+        ("the first or the second", None),
         ("no", None),
         ("9", None),
         ("orders or billing", None),  # two fit: asked again
