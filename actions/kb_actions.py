@@ -90,6 +90,14 @@ def record_question(tracker: Tracker, question: str, outcome: str, article_id: s
         log.exception("could not record a KB question")
 
 
+def open_ticket_here(tracker: Tracker) -> str | None:
+    """The newest open ticket of this conversation, offered to add an unanswered message to."""
+    from actions.ticket_actions import ticket_store  # imported here: ticket_actions imports this module
+
+    open_ones = ticket_store().open_for_customer(email=None, conversation_id=tracker.sender_id)
+    return open_ones[0].reference if open_ones else None
+
+
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
     for reply in replies:
         kwargs: dict[str, Any] = {"text": reply.text}
@@ -145,14 +153,27 @@ class ActionAnswerFromKB(Action):
             shown = []
             outcome = "off_topic"
         else:
-            send(dispatcher, not_found_reply(answer.hits))
+            send(dispatcher, not_found_reply(answer.hits, open_ticket=open_ticket_here(tracker)))
             shown = []
             outcome = "escalated"
         if closest is None:
             record_question(tracker, question, outcome, None, None)
         else:
             record_question(tracker, question, outcome, closest.article_id, closest.score)
-        return changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown})
+        return [
+            *changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown}),
+            *abandoned_ticket_draft(tracker),
+        ]
+
+
+def abandoned_ticket_draft(tracker: Tracker) -> list[dict]:
+    """A customer who asks something new instead of answering "Shall I add this to SUP-...?"
+    has left that ticket draft: its slots go, or a later "open a ticket" would file the old
+    description again instead of asking for the new one."""
+    if not tracker.get_slot(c.SLOT_TICKET_DUPLICATE_OF):
+        return []
+    draft = (c.SLOT_TICKET_SUMMARY, c.SLOT_TICKET_CATEGORY, c.SLOT_TICKET_ORDER_REF, c.SLOT_TICKET_DUPLICATE_OF)
+    return [SlotSet(name, None) for name in draft]
 
 
 def answer_not_helpful(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
@@ -168,7 +189,7 @@ def answer_not_helpful(dispatcher: CollectingDispatcher, tracker: Tracker) -> li
         send(dispatcher, answer_reply(unseen[0], second_try=True))
         record_question(tracker, query, "answered", unseen[0].article_id, unseen[0].score)
         return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
-    send(dispatcher, not_found_reply(unseen, after_tries=bool(shown)))
+    send(dispatcher, not_found_reply(unseen, after_tries=bool(shown), open_ticket=open_ticket_here(tracker)))
     return []
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import constants as c
 from actions.kb_actions import knowledge_base
+from actions.last_question import by_intent, last_question_button_list, previous_customer_text
 from bot.config import get_settings
 from bot.identity import verified_email
 from bot.kb.search import KnowledgeBase
@@ -70,6 +71,11 @@ def verified_customer(tracker: Tracker) -> str | None:
 
 def intent_of(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def is_addition_offer(asked: dict[str, dict[str, Any]]) -> bool:
+    """The buttons of bot/kb/replies.py's `addition_offer`: add to the open ticket, or a new one."""
+    return c.INTENT_ADD_TO_TICKET in asked and c.INTENT_OPEN_TICKET in asked
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -412,6 +418,16 @@ class ActionAddToTicket(Action):
                 else f"{ticket.reference} is already {ticket.status}. Say **open a ticket** for a new one."
             )
             return []
+        if is_addition_offer(by_intent(last_question_button_list(tracker))):
+            # "Shall I add this message to it?", asked when the KB could not answer that message.
+            message = previous_customer_text(tracker)
+            if message:
+                masked = mask_personal_data(message, own_email=email, pipeline=get_settings().spacy_pipeline)
+                store.add_customer_message(ticket.reference, masked)
+                dispatcher.utter_message(
+                    text=f"Done: I've added your message to **{ticket.reference}**. The {ticket.team} team will see it."
+                )
+                return []
         pending = tracker.get_slot(c.SLOT_TICKET_SUMMARY)
         if tracker.get_slot(c.SLOT_TICKET_DUPLICATE_OF) == ticket.reference and pending:
             store.add_customer_message(ticket.reference, mask_personal_data(pending, own_email=email))

@@ -1,7 +1,8 @@
 """ "Yes" or "no", typed or tapped: the answer to the question the bot asked last.
 
 The bot asks several yes/no questions ("Did this solve it?", "Would you like me to open a
-ticket?", "Shall I add this to SUP-... instead?", "Did this solve your problem?" after a
+ticket?", "Shall I add this to SUP-... instead?", "Shall I add this message to it?" when a ticket is
+open, "Did this solve your problem?" after a
 resolved ticket, "Do you still need help?").
 Their buttons carry their own intents, but customers also type "yes" or "no", above all on
 Telegram and Slack; Rasa's NLU reads those as `affirm` / `deny`, whatever was asked. Rules keyed
@@ -12,54 +13,15 @@ the matching button would have done.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from actions.kb_actions import answer_not_helpful, answer_solved
-from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket
+from actions.last_question import by_intent, last_question_button_list
+from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket, is_addition_offer
 from actions.update_actions import ask_for_rating, keep_open, reopen_not_solved, ticket_in_this_conversation
-
-
-def button_intent(payload: str) -> tuple[str, dict[str, Any]]:
-    """("ticket_solved", {"ticket_ref": "SUP-000001"}) for '/ticket_solved{"ticket_ref":"SUP-000001"}'."""
-    if not payload.startswith("/"):
-        return "", {}
-    name, _, raw_entities = payload[1:].partition("{")
-    try:
-        entities = json.loads("{" + raw_entities) if raw_entities else {}
-    except json.JSONDecodeError:
-        entities = {}
-    return name.strip(), entities if isinstance(entities, dict) else {}
-
-
-def last_question_button_list(tracker: Tracker) -> list[dict[str, Any]]:
-    """The buttons of the bot's latest message with buttons since the customer's previous
-    message; empty when the bot asked nothing since (a yes or no out of the blue)."""
-    events = tracker.events or []
-    user_positions = [i for i, e in enumerate(events) if e.get("event") == "user"]
-    if not user_positions:
-        return []
-    end = user_positions[-1]  # the "yes" or "no" being answered
-    start = user_positions[-2] if len(user_positions) > 1 else -1
-    for event in reversed(events[start + 1 : end]):
-        buttons = ((event.get("data") or {}).get("buttons") or []) if event.get("event") == "bot" else []
-        if buttons:
-            return list(buttons)
-    return []
-
-
-def last_question_buttons(tracker: Tracker) -> dict[str, dict[str, Any]]:
-    """The same buttons by intent: {"ticket_solved": {"ticket_ref": "SUP-000001"}, ...}."""
-    return by_intent(last_question_button_list(tracker))
-
-
-def by_intent(buttons: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return dict(button_intent(str(b.get("payload") or "")) for b in buttons)
 
 
 class ActionYesNo(Action):
@@ -72,6 +34,11 @@ class ActionYesNo(Action):
         asked = by_intent(buttons)
         if c.INTENT_AFFIRM in asked and c.INTENT_DENY in asked:  # "Did this solve it?" after a KB answer
             return answer_solved(dispatcher, tracker) if yes else answer_not_helpful(dispatcher, tracker)
+        if is_addition_offer(asked):  # "You have an open ticket, SUP-...: shall I add this message to it?"
+            if yes:
+                return ActionAddToTicket().run(dispatcher, tracker, domain)
+            dispatcher.utter_message(response="utter_ticket_declined")
+            return []
         if c.INTENT_OPEN_TICKET in asked:  # "Would you like me to open a ticket?"
             if yes:
                 dispatcher.utter_message(response="utter_start_ticket")

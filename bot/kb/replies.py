@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 
 from bot.kb.search import Hit
 
-__all__ = ["FEEDBACK_BUTTONS", "MAX_PASSAGE_CHARS", "Reply", "answer_reply", "not_found_reply", "ticket_offer"]
+__all__ = [
+    "FEEDBACK_BUTTONS",
+    "MAX_PASSAGE_CHARS",
+    "Reply",
+    "addition_offer",
+    "answer_reply",
+    "not_found_reply",
+    "ticket_offer",
+]
 
 FEEDBACK_BUTTONS = [
     {"title": "Yes, that solved it", "payload": "/affirm"},
@@ -40,8 +48,9 @@ def answer_reply(hit: Hit, *, second_try: bool = False) -> list[Reply]:
     ]
 
 
-def not_found_reply(hits: list[Hit], *, after_tries: bool = False) -> list[Reply]:
-    """The honest answer: no article is presented as the answer, the closest ones are listed."""
+def not_found_reply(hits: list[Hit], *, after_tries: bool = False, open_ticket: str | None = None) -> list[Reply]:
+    """The honest answer: no article is presented as the answer, the closest ones are listed.
+    `open_ticket`: the reference of this conversation's open ticket, offered to add this to."""
     if after_tries:
         text = "Sorry, I couldn't find an answer to this in our help centre."
     else:
@@ -51,7 +60,7 @@ def not_found_reply(hits: list[Hit], *, after_tries: bool = False) -> list[Reply
         links = "\n".join(f"- [{h.title}]({h.url})" if h.url else f"- {h.title}" for h in related)
         text += f"\n\nThese articles come closest:\n{links}"
     text += "\n\nYou can ask in other words, or tell me more about what happened."
-    return [Reply(text), ticket_offer()]
+    return [Reply(text), addition_offer(open_ticket) if open_ticket else ticket_offer()]
 
 
 TICKET_OFFER_BUTTONS = [
@@ -65,4 +74,17 @@ def ticket_offer() -> Reply:
     return Reply(
         "Would you like me to open a ticket so someone from our support team can look into it?",
         buttons=list(TICKET_OFFER_BUTTONS),
+    )
+
+
+def addition_offer(reference: str) -> Reply:
+    """With a ticket already open here, what the customer just wrote most likely belongs to it
+    ("it happened again today"): adding it there comes first, a new ticket is still one tap."""
+    return Reply(
+        f"You have an open ticket, **{reference}**. Shall I add this message to it for the team?",
+        buttons=[
+            {"title": f"Yes, add it to {reference}", "payload": f'/add_to_ticket{{"ticket_ref":"{reference}"}}'},
+            {"title": "Open a new ticket", "payload": "/open_ticket"},
+            {"title": "No, thanks", "payload": "/decline_ticket"},
+        ],
     )

@@ -1,4 +1,5 @@
-"""Every action test records KB questions into a database of its own, never the project's."""
+"""Every action test records KB questions (and looks for open tickets) in a database of its own,
+never the project's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import actions.kb_actions as kb_actions
+import actions.ticket_actions as ticket_actions
 from bot.tickets.kb_questions import KBQuestionLog
 from bot.tickets.store import TicketStore
 from tests.tickets.conftest import SLA
@@ -18,6 +20,7 @@ def question_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
     store = TicketStore(f"sqlite:///{tmp_path / 'kb_questions.db'}", SLA)
     log = KBQuestionLog(store.sessions)
     monkeypatch.setattr(kb_actions, "question_log", lambda: log)
+    monkeypatch.setattr(ticket_actions, "ticket_store", lambda: store)  # a test's own `store` fixture overrides it
     yield log, store
     log.flush()
     store.close()

@@ -142,6 +142,17 @@ def test_keyboard_mashing_is_asked_again_without_a_ticket_offer(question_log) ->
     assert gaps_report(store.sessions).counts == {}  # not an unanswered question for the admins
 
 
+def test_a_new_question_drops_a_ticket_draft_left_at_the_duplicate_question() -> None:
+    draft = {"ticket_summary": "charged twice", "ticket_category": "billing", "ticket_order_ref": "-"}
+    left = tracker("how long does a refund take", ticket_duplicate_of="SUP-000002", **draft)
+    _, events = run(ActionAnswerFromKB(), left)
+    assert {name: slots_of(events)[name] for name in [*draft, "ticket_duplicate_of"]} == dict.fromkeys(
+        [*draft, "ticket_duplicate_of"]
+    )
+    _, events = run(ActionAnswerFromKB(), tracker("how long does a refund take", **draft))
+    assert not set(slots_of(events)) & set(draft)  # a draft with no pending question is not touched
+
+
 @pytest.mark.parametrize("text", ["", "   ", "/deny"])
 def test_answer_from_kb_asks_for_a_question_when_given_none(text: str) -> None:
     messages, events = run(ActionAnswerFromKB(), tracker(text))

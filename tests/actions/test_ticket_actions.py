@@ -335,6 +335,41 @@ def test_more_information_can_be_added_from_the_chat(store: TicketStore) -> None
     assert saved.events[-1]["kind"] == "customer_message"
 
 
+def bot_asking(text: str, buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**bot(text), "data": {"buttons": buttons}}
+
+
+@pytest.mark.parametrize("answer", ["tap", "yes", "no"])
+def test_a_message_the_kb_cannot_answer_is_offered_to_the_open_ticket(store: TicketStore, answer: str) -> None:
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip")], **filled()))
+    (ticket,) = store.list()
+    said = f"also it happened again today, and my card {CARD} was charged"
+    messages, _ = run(kb_actions.ActionAnswerFromKB(), tracker([user(said)]))
+    offer = messages[-1]
+    assert ticket.reference in offer["text"]
+    payloads = [b["payload"] for b in offer["buttons"]]
+    assert payloads == [f'/add_to_ticket{{"ticket_ref":"{ticket.reference}"}}', "/open_ticket", "/decline_ticket"]
+    asked = [user(said), bot_asking(offer["text"], offer["buttons"])]
+    if answer == "tap":
+        messages, events = run(ActionAddToTicket(), tracker([*asked, user(payloads[0], "add_to_ticket")]))
+    else:
+        intent = "affirm" if answer != "no" else "deny"
+        messages, events = run(ActionYesNo(), tracker([*asked, user(answer, intent)]))
+    saved = store.get(ticket.reference)
+    if answer == "no":
+        assert messages[0].get("response") == "utter_ticket_declined"
+        assert saved.events[-1]["kind"] != "customer_message"
+        return
+    assert events == [] and f"added your message to **{ticket.reference}**" in messages[0]["text"]
+    assert saved.events[-1]["kind"] == "customer_message"
+    assert "happened again today" in saved.transcript[-1]["text"] and CARD not in saved.transcript[-1]["text"]
+
+
+def test_without_an_open_ticket_the_kb_offers_a_new_one(store: TicketStore) -> None:
+    messages, _ = run(kb_actions.ActionAnswerFromKB(), tracker([user("it happened again today")]))
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/open_ticket", "/decline_ticket"]
+
+
 IDENTITY_SECRET = "shop-and-helpdesk-secret"
 
 

@@ -12,8 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.kb_actions as kb_actions
 import actions.ticket_actions as ticket_actions
 import actions.update_actions as update_actions
+from actions.last_question import button_intent, last_question_buttons
 from actions.update_actions import payload
-from actions.yes_no_actions import ActionYesNo, button_intent, last_question_buttons
+from actions.yes_no_actions import ActionYesNo
 from bot.kb.replies import FEEDBACK_BUTTONS, TICKET_OFFER_BUTTONS
 from bot.tickets.store import TicketStore
 from tests.actions.test_ticket_actions import tracker, user
