@@ -130,7 +130,7 @@ class ActionAnswerFromKB(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         question = tracker.latest_message.get("text") or ""
-        if not question.strip() or question.startswith("/"):
+        if not any(ch.isalnum() for ch in question) or question.startswith("/"):  # "", "?", "!!!"
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
             return []
         kb = knowledge_base()

@@ -153,7 +153,7 @@ def test_a_new_question_drops_a_ticket_draft_left_at_the_duplicate_question() ->
     assert not set(slots_of(events)) & set(draft)  # a draft with no pending question is not touched
 
 
-@pytest.mark.parametrize("text", ["", "   ", "/deny"])
+@pytest.mark.parametrize("text", ["", "   ", "/deny", "?", "!!! ..."])
 def test_answer_from_kb_asks_for_a_question_when_given_none(text: str) -> None:
     messages, events = run(ActionAnswerFromKB(), tracker(text))
     assert messages[0]["text"].startswith("What would you like to know?")
