@@ -23,6 +23,7 @@ from bot.kb.followup import answer_in_context
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
+from bot.kb.words import mostly_another_script
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
@@ -143,6 +144,10 @@ class ActionAnswerFromKB(Action):
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
             outcome = "answered"
+        elif mostly_another_script(question):
+            # The help centre and the bot are in English: say so, rather than "outside what I can help with".
+            dispatcher.utter_message(response="utter_english_only")
+            return []
         elif not kb.reads_as_words(question):
             # "asdfgh": ask again; no ticket for it, and not an unanswered question for the admins.
             dispatcher.utter_message(response="utter_default")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from bot.kb.lexical import TYPO_MIN_LETTERS, one_typo_away
 
-__all__ = ["model_words", "reads_as_words"]
+__all__ = ["model_words", "mostly_another_script", "reads_as_words"]
 
 _LETTER_WORDS = re.compile(r"[a-z]+")
 
@@ -47,3 +48,11 @@ def reads_as_words(
         if any(spelling in dictionary for spelling in spellings) or knows_any(spellings):
             return True
     return False
+
+
+def mostly_another_script(text: str) -> bool:
+    """Most letters are not Latin ("у меня не работает камера", "我的摄像头坏了"): a language the
+    help centre, written in English, cannot be searched in."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(1 for ch in letters if ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"))
+    return bool(letters) and latin < len(letters) / 2

@@ -131,6 +131,12 @@ def test_answer_from_kb_searches_with_the_nlu_pipelines_vector_instead_of_embedd
     assert counting.texts == [question, f"{question} and how long does that take?", long_question[:1000]]
 
 
+def gaps_report_counts(store) -> dict:
+    from bot.tickets.kb_questions import gaps_report
+
+    return dict(gaps_report(store.sessions).counts)
+
+
 def test_keyboard_mashing_is_asked_again_without_a_ticket_offer(question_log) -> None:
     from bot.tickets.kb_questions import gaps_report
 
@@ -140,6 +146,14 @@ def test_keyboard_mashing_is_asked_again_without_a_ticket_offer(question_log) ->
     assert events == []  # the earlier topic stays for a follow-up
     log.flush()
     assert gaps_report(store.sessions).counts == {}  # not an unanswered question for the admins
+
+
+def test_a_question_in_another_script_is_told_the_bot_speaks_english(question_log) -> None:
+    log, store = question_log
+    messages, events = run(ActionAnswerFromKB(), tracker("привет, у меня не работает камера", "out_of_scope"))
+    assert [m.get("response") for m in messages] == ["utter_english_only"] and events == []
+    log.flush()
+    assert gaps_report_counts(store) == {}
 
 
 def test_a_new_question_drops_a_ticket_draft_left_at_the_duplicate_question() -> None:
