@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import constants as c
 from actions.kb_actions import knowledge_base
-from actions.last_question import by_intent, last_question_button_list, previous_customer_text
+from actions.last_question import last_question_buttons, previous_customer_text
 from bot.config import get_settings
 from bot.identity import verified_email
 from bot.kb.search import KnowledgeBase
@@ -418,7 +418,7 @@ class ActionAddToTicket(Action):
                 else f"{ticket.reference} is already {ticket.status}. Say **open a ticket** for a new one."
             )
             return []
-        if is_addition_offer(by_intent(last_question_button_list(tracker))):
+        if is_addition_offer(last_question_buttons(tracker)):
             # "Shall I add this message to it?", asked when the KB could not answer that message.
             message = previous_customer_text(tracker)
             if message:

@@ -32,10 +32,10 @@ FALLBACK_CATEGORY = "other"
 MIN_ARTICLE_SCORE = 0.69
 
 
-_LAST = 99
-_ORDINALS = {
-    "first": 1, "suggested": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "last": _LAST,
+# The place among the offered buttons a typed word names; the first button is the suggestion.
+_PLACE_WORDS = {
+    "first": 0, "suggested": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "seventh": 6,
+    "last": -1,
 }  # fmt: skip
 
 
@@ -141,12 +141,10 @@ class Router:
                 return name
         if said.isdigit() and 1 <= int(said) <= len(offered):
             return offered[int(said) - 1]
-        places = {_ORDINALS.get(word, 0) for word in re.findall(r"[a-z]+", said)} - {0}
+        places = {_PLACE_WORDS[word] for word in re.findall(r"[a-z]+", said) if word in _PLACE_WORDS}
         if len(places) == 1:  # "the first one", "the last", "the suggested one"
             (place,) = places
-            if place == _LAST:
-                return offered[-1]
-            return offered[place - 1] if place <= len(offered) else None
+            return offered[place] if place < len(offered) else None
         words = _label_words(said)
         fits = [name for name in offered if words & (_label_words(self.label(name)) | _label_words(name))]
         return fits[0] if len(fits) == 1 else None
