@@ -20,10 +20,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import constants as c
 from bot.config import get_settings
 from bot.kb.followup import answer_in_context
+from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
-from bot.kb.words import mostly_another_script
+from bot.kb.words import is_only_filler
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
@@ -131,7 +132,8 @@ class ActionAnswerFromKB(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         question = tracker.latest_message.get("text") or ""
-        if not any(ch.isalnum() for ch in question) or question.startswith("/"):  # "", "?", "!!!"
+        if not any(ch.isalnum() for ch in question) or question.startswith("/") or is_only_filler(question):
+            # "", "?", "!!!", "hmm": nothing to search for, and nothing to open a ticket about.
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")
             return []
         kb = knowledge_base()
@@ -144,8 +146,9 @@ class ActionAnswerFromKB(Action):
             send(dispatcher, answer_reply(answer.best))
             shown = [answer.best.article_id]
             outcome = "answered"
-        elif mostly_another_script(question):
-            # The help centre and the bot are in English: say so, rather than "outside what I can help with".
+        elif written_in_another_language(question):
+            # "mi cámara no funciona": the help centre and the bot are in English. Say so, rather
+            # than "I'm not sure" with a ticket offer an English-speaking team may not read.
             dispatcher.utter_message(response="utter_english_only")
             return []
         elif not kb.reads_as_words(question):

@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         default=PROJECT_ROOT / "eval" / "external_oos_labels.jsonl",
         help="a reader's judgement of the articles given to other people's out-of-scope questions",
     )
+    evaluate.add_argument(
+        "--other-languages",
+        type=Path,
+        default=PROJECT_ROOT / "eval" / "kb_other_languages.jsonl",
+        help="support questions written in other languages, which the bot should say it cannot read",
+    )
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
@@ -416,6 +422,7 @@ def _kb_eval(args: argparse.Namespace) -> int:
         figures["read_as_no_words"][name] = [q.id for q in flagged]  # ids: no dataset text in the repo
         examples = f": {[q.text for q in flagged[:8]]}" if flagged else ""
         print(f"  {name} {len(flagged)} of {len(qs)}{examples}")
+    _report_other_languages(no_words, args.other_languages, figures)
     if args.plot:
         _plot_threshold_curve(curve, list(out_of_scope), kb.threshold, args.plot)
         print(f"plot: {args.plot}")
@@ -423,6 +430,30 @@ def _kb_eval(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
+
+
+def _report_other_languages(english_sets: dict[str, list], other_languages: Path, figures: dict) -> None:
+    """How often an unanswered message is told "I can only help in English" (bot/kb/language.py):
+    English messages taken for another language, and other-language questions caught."""
+    from bot.kb.language import written_in_another_language
+
+    print("\nRead as another language (told the bot helps in English only, when no article is confident):")
+    figures["read_as_another_language"] = {}
+    for name, qs in english_sets.items():
+        flagged = [q for q in qs if written_in_another_language(q.text)]
+        figures["read_as_another_language"][name] = [q.id for q in flagged]
+        examples = f": {[q.text for q in flagged[:8]]}" if flagged else ""
+        print(f"  {name} {len(flagged)} of {len(qs)}{examples}")
+    if not other_languages.exists():
+        return
+    rows = [json.loads(line) for line in other_languages.read_text(encoding="utf-8").splitlines() if line.strip()]
+    figures["other_languages_caught"] = {}
+    for split in sorted({row["split"] for row in rows}):
+        written = [row for row in rows if row["split"] == split]
+        missed = [row["text"] for row in written if not written_in_another_language(row["text"])]
+        figures["other_languages_caught"][split] = {"caught": len(written) - len(missed), "of": len(written)}
+        print(f"  written in other languages ({split}): {len(written) - len(missed)} of {len(written)} caught"
+              + (f", missed: {missed}" if missed else ""))
 
 
 def _plot_threshold_curve(curve: list[dict], oos_names: list[str], shipped: float, path: Path) -> None:

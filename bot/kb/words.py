@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 
 from bot.kb.lexical import TYPO_MIN_LETTERS, one_typo_away
 
-__all__ = ["model_words", "mostly_another_script", "reads_as_words"]
+__all__ = ["is_only_filler", "model_words", "reads_as_words"]
 
 _LETTER_WORDS = re.compile(r"[a-z]+")
+
+# Sounds people type while they think or react ("hmm", "umm", "oh", "lol"): no request in them,
+# so no article to search for and nothing to open a ticket about.
+_FILLER_WORD = re.compile(r"h+m+|m+h+m+|u+h*m+|u+h+|e+r+m*|a+h+|o+h+|huh|meh|ugh|welp|well|so|lol+|(?:ha)+h?|(?:he)+h?")
 
 
 def model_words(model_path: str | None) -> frozenset[str]:
@@ -50,9 +53,7 @@ def reads_as_words(
     return False
 
 
-def mostly_another_script(text: str) -> bool:
-    """Most letters are not Latin ("у меня не работает камера", "我的摄像头坏了"): a language the
-    help centre, written in English, cannot be searched in."""
-    letters = [ch for ch in text if ch.isalpha()]
-    latin = sum(1 for ch in letters if ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"))
-    return bool(letters) and latin < len(letters) / 2
+def is_only_filler(text: str) -> bool:
+    """ "hmm", "umm...", "oh well", "lol": one to three thinking sounds and nothing else."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    return 0 < len(words) <= 3 and all(_FILLER_WORD.fullmatch(word) for word in words)

@@ -148,9 +148,13 @@ def test_keyboard_mashing_is_asked_again_without_a_ticket_offer(question_log) ->
     assert gaps_report(store.sessions).counts == {}  # not an unanswered question for the admins
 
 
-def test_a_question_in_another_script_is_told_the_bot_speaks_english(question_log) -> None:
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [("привет, у меня не работает камера", "out_of_scope"), ("mi cámara no se conecta al wifi", "nlu_fallback")],
+)
+def test_a_question_in_another_language_is_told_the_bot_speaks_english(question_log, question, intent) -> None:
     log, store = question_log
-    messages, events = run(ActionAnswerFromKB(), tracker("привет, у меня не работает камера", "out_of_scope"))
+    messages, events = run(ActionAnswerFromKB(), tracker(question, intent))
     assert [m.get("response") for m in messages] == ["utter_english_only"] and events == []
     log.flush()
     assert gaps_report_counts(store) == {}
@@ -167,7 +171,7 @@ def test_a_new_question_drops_a_ticket_draft_left_at_the_duplicate_question() ->
     assert not set(slots_of(events)) & set(draft)  # a draft with no pending question is not touched
 
 
-@pytest.mark.parametrize("text", ["", "   ", "/deny", "?", "!!! ..."])
+@pytest.mark.parametrize("text", ["", "   ", "/deny", "?", "!!! ...", "hmm", "umm..."])
 def test_answer_from_kb_asks_for_a_question_when_given_none(text: str) -> None:
     messages, events = run(ActionAnswerFromKB(), tracker(text))
     assert messages[0]["text"].startswith("What would you like to know?")
