@@ -293,20 +293,20 @@ def evaluate_follow_up_reading(
     """Right answers when a question comes after another one, as the chat reads it
     (`answer_in_context`) against always joining a follow-up-like question to the last topic.
 
-    `standalone`: the answerable questions that read like follow-ups (short, "it", "that"...),
+    `standalone`: the answerable questions that look like follow-ups (short, "it", "that"...),
     each after `topics_per_question` unrelated questions of the same file (fixed seed).
     `genuine`: real follow-ups with their topic (`eval/kb_follow_ups.jsonl`).
     """
     import random
 
-    from bot.kb.followup import answer_in_context, contextualize, is_follow_up
+    from bot.kb.followup import answer_in_context, looks_like_follow_up
 
     answerable = [q for q in questions if q.article_id]
     rng = random.Random(0)
     cases = [
         (rng.choice([t for t in answerable if t.article_id != q.article_id]).text, q.text, q.article_id)
         for q in answerable
-        if is_follow_up(q.text)
+        if looks_like_follow_up(q.text)
         for _ in range(topics_per_question)
     ]
     genuine = [(f["topic"], f["text"], f["article_id"]) for f in follow_ups]
@@ -317,6 +317,6 @@ def evaluate_follow_up_reading(
     out = {}
     for name, rows in (("standalone", cases), ("genuine", genuine)):
         shipped = sum(right(answer_in_context(kb, text, topic)[0], gold) for topic, text, gold in rows)
-        always = sum(right(kb.answer(contextualize(text, topic)[0]), gold) for topic, text, gold in rows)
+        always = sum(right(kb.answer(f"{topic.strip()} {text.strip()}"), gold) for topic, text, gold in rows)
         out[name] = {"cases": len(rows), "right_as_shipped": shipped, "right_always_with_topic": always}
     return out
