@@ -24,7 +24,7 @@ from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import KnowledgeBase, limit_query_threads
-from bot.kb.words import is_only_filler
+from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
@@ -132,6 +132,11 @@ class ActionAnswerFromKB(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         question = tracker.latest_message.get("text") or ""
+        verdict = thumbs_verdict(question)
+        if verdict is not None:  # "👍" to "Did this solve it?" or to a ticket offer: a yes
+            from actions.yes_no_actions import ActionYesNo  # here: that module imports this one
+
+            return ActionYesNo().answer(dispatcher, tracker, domain, yes=verdict)
         if not any(ch.isalnum() for ch in question) or question.startswith("/") or is_only_filler(question):
             # "", "?", "!!!", "hmm": nothing to search for, and nothing to open a ticket about.
             dispatcher.utter_message(text="What would you like to know? Type your question in your own words.")

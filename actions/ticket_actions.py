@@ -23,6 +23,7 @@ from actions.last_question import last_question_buttons, previous_customer_text
 from bot.config import get_settings
 from bot.identity import verified_email
 from bot.kb.search import KnowledgeBase
+from bot.kb.words import thumbs_verdict
 from bot.privacy import mask_personal_data
 from bot.tickets import chat
 from bot.tickets.routing import Router
@@ -70,6 +71,10 @@ def verified_customer(tracker: Tracker) -> str | None:
 
 
 def intent_of(tracker: Tracker) -> str | None:
+    """The latest message's intent; a lone 👍 or 👎 is a yes or a no, whatever the NLU made of it."""
+    verdict = thumbs_verdict(tracker.latest_message.get("text") or "")
+    if verdict is not None:
+        return c.INTENT_AFFIRM if verdict else c.INTENT_DENY
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import constants as c
 from actions.kb_actions import answer_not_helpful, answer_solved
 from actions.last_question import by_intent, last_question_button_list
-from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket, is_addition_offer
+from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket, intent_of, is_addition_offer
 from actions.update_actions import ask_for_rating, keep_open, reopen_not_solved, ticket_in_this_conversation
 
 
@@ -29,7 +29,11 @@ class ActionYesNo(Action):
         return c.ACTION_YES_NO
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-        yes = (tracker.latest_message.get("intent") or {}).get("name") == c.INTENT_AFFIRM
+        yes = intent_of(tracker) == c.INTENT_AFFIRM
+        return self.answer(dispatcher, tracker, domain, yes=yes)
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, *, yes: bool) -> list[dict]:
+        """ "yes" or "no" to whatever the bot asked last."""
         buttons = last_question_button_list(tracker)
         asked = by_intent(buttons)
         if c.INTENT_AFFIRM in asked and c.INTENT_DENY in asked:  # "Did this solve it?" after a KB answer

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.kb.lexical import TYPO_MIN_LETTERS, one_typo_away
 
-__all__ = ["is_only_filler", "model_words", "reads_as_words"]
+__all__ = ["is_only_filler", "model_words", "reads_as_words", "thumbs_verdict"]
 
 _LETTER_WORDS = re.compile(r"[a-z]+")
 
@@ -57,3 +57,22 @@ def is_only_filler(text: str) -> bool:
     """ "hmm", "umm...", "oh well", "lol": one to three thinking sounds and nothing else."""
     words = re.findall(r"[^\W_]+", text.lower())
     return 0 < len(words) <= 3 and all(_FILLER_WORD.fullmatch(word) for word in words)
+
+
+_YES_SIGNS = set("👍👌✅✔")
+_NO_SIGNS = set("👎❌✖")
+# Skin tones and the variation selector that turns "✔" into its emoji form change no meaning.
+_MODIFIERS = set("\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0001F3FF\uFE0F")
+
+
+def thumbs_verdict(text: str) -> bool | None:
+    """True for a message of only yes signs ("👍", "👍🏽👍"), False for only no signs ("👎"), else None.
+
+    A thumbs up is how many people answer "Did this solve it?" in a chat.
+    """
+    signs = {ch for ch in text if not ch.isspace() and ch not in _MODIFIERS and ch not in "!.?"}
+    if signs and signs <= _YES_SIGNS:
+        return True
+    if signs and signs <= _NO_SIGNS:
+        return False
+    return None

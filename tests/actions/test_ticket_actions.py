@@ -131,6 +131,8 @@ def test_the_summary_is_proposed_from_the_customers_words_and_can_be_confirmed_o
     assert "My outdoor cam shows a red light" in messages[0]["text"]
     confirm = tracker([*CONVERSATION, user("/affirm", "affirm")], kb_topic="my outdoor cam shows a red light")
     assert validate("ticket_summary", "/affirm", confirm)[0] == "My outdoor cam shows a red light"
+    thumbs_up = tracker([*CONVERSATION, user("👍", "nlu_fallback")], kb_topic="my outdoor cam shows a red light")
+    assert validate("ticket_summary", "👍", thumbs_up)[0] == "My outdoor cam shows a red light"
     edit = tracker([*CONVERSATION, user("Outdoor cam offline after router swap")])
     assert validate("ticket_summary", "Outdoor cam offline after router swap", edit)[0] == (
         "Outdoor cam offline after router swap"

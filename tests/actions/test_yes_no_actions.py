@@ -135,3 +135,30 @@ def test_yes_or_no_to_do_you_still_need_help_keeps_the_ticket_open_or_lets_it_cl
     assert [e["kind"] for e in store.get(ticket.reference).events][-1] == "kept_open"
     messages, _ = answer([question, user("no", "deny")])
     assert "will close on its own" in messages[0]["text"]
+
+
+def test_a_thumbs_up_or_down_answers_the_last_question_as_yes_or_no() -> None:
+    from actions.kb_actions import ActionAnswerFromKB
+
+    def react(events: list[dict[str, Any]], **slots: Any) -> tuple[list[dict], list[dict]]:
+        dispatcher = CollectingDispatcher()
+        returned = ActionAnswerFromKB().run(dispatcher, tracker(events, **slots), {})
+        return dispatcher.messages, returned
+
+    solved = [
+        user("i forgot my password", "ask_question"),
+        bot("Here's what I found"),
+        bot("Did this solve it?", FEEDBACK_BUTTONS),
+    ]
+    messages, _ = react([*solved, user("👍", "nlu_fallback")], kb_query="i forgot my password", kb_shown=["reset-password"])
+    assert [m.get("response") for m in messages] == ["utter_glad_it_helped"]
+
+    offered = [
+        user("do you sell solar panels", "ask_question"),
+        bot("I'm not sure about this one"),
+        bot("Would you like me to open a ticket?", TICKET_OFFER_BUTTONS),
+    ]
+    messages, events = react([*offered, user("👍🏽", "nlu_fallback")])
+    assert [m.get("response") for m in messages] == ["utter_start_ticket"] and events[0]["name"] == "ticket_form"
+    messages, events = react([*offered, user("👎", "nlu_fallback")])
+    assert [m.get("response") for m in messages] == ["utter_ticket_declined"] and events == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.kb.embedding import default_model_path
-from bot.kb.words import is_only_filler, model_words, reads_as_words
+from bot.kb.words import is_only_filler, model_words, reads_as_words, thumbs_verdict
 
 ENGLISH = model_words(default_model_path())
 
@@ -64,3 +64,12 @@ def test_thinking_sounds_are_only_filler(text: str) -> None:
 @pytest.mark.parametrize("text", ["hmm my camera is offline", "so where is my order", "ohm", "", "?", "hub", "um 42"])
 def test_a_message_with_anything_more_is_not_filler(text: str) -> None:
     assert not is_only_filler(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [("👍", True), ("👍🏽", True), (" 👍👍! ", True), ("✔️", True), ("👎", False), ("❌", False),
+     ("👍👎", None), ("👍 but it still blinks", None), ("🙂", None), ("", None)],
+)
+def test_a_thumbs_up_is_a_yes_and_a_thumbs_down_a_no(text: str, verdict: bool | None) -> None:
+    assert thumbs_verdict(text) is verdict
