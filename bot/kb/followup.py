@@ -21,6 +21,7 @@ _POINTERS = {"that", "it", "this", "those", "them", "these", "there", "one", "sa
 # A thing named before the pointer ("the app crashes when i open it", "my order says backordered,
 # what does that mean"): the pointer most likely means that thing, not the last topic.
 _NAMING_WORDS = {"the", "my", "a", "an", "your", "our"}
+_BE = {"is", "are", "was", "were", "be"}
 MAX_FOLLOW_UP_WORDS = 10
 # How much surer the reading with the last topic must be to win over a confident reading alone.
 # Chosen on the follow-up cases of `kb eval` (there is no separate split of them): margins 0 /
@@ -49,8 +50,14 @@ def is_follow_up(question: str) -> bool:
     if _OPENERS.match(question.strip()):
         return True
     words = re.findall(r"[a-z']+", question.lower())
-    first_pointer = next(i for i, word in enumerate(words) if word in _POINTERS)
-    return not _NAMING_WORDS.intersection(words[:first_pointer])
+    pointers = [i for i, word in enumerate(words) if word in _POINTERS and _points_back(words, i)]
+    return bool(pointers) and not _NAMING_WORDS.intersection(words[: pointers[0]])
+
+
+def _points_back(words: list[str], i: int) -> bool:
+    """Whether pointer word `i` stands for something: not the "there" of "is there a free trial"."""
+    before, after = words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else ""
+    return words[i] != "there" or (before not in _BE and after not in _BE)
 
 
 def contextualize(question: str, topic: str | None) -> tuple[str, bool]:

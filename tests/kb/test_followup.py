@@ -13,6 +13,7 @@ from bot.kb.followup import answer_in_context, contextualize, is_follow_up
         "how much does it cost?",
         "can I do that in the app",
         "what if i don't get the email for it",  # an opener: "the email" does not settle "it"
+        "can i get it there by friday",
     ],
 )
 def test_is_follow_up_recognises_continuations(question: str) -> None:
@@ -27,6 +28,7 @@ def test_is_follow_up_recognises_continuations(question: str) -> None:
         "where is my order",
         "the app crashes when i open it",  # names what "it" is before saying it
         "my order says backordered what does that mean",
+        "is there a free trial for the paid plan",  # no place meant by "there"
         "",
     ],
 )
