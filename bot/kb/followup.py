@@ -42,7 +42,7 @@ def is_follow_up(question: str) -> bool:
     """Short questions that open like a continuation or point back at something unnamed.
 
     "the app crashes when i open it" names what "it" is first, so it is read alone: joining
-    such questions to the last topic made 7 of 16 demo questions worth a second search (and a
+    such questions to the last topic made 8 of 16 demo questions worth a second search (and a
     second embedding, about 10 ms) and answered fewer of them rightly (`kb eval`).
     """
     if not looks_like_follow_up(question):
