@@ -452,8 +452,10 @@ def _report_other_languages(english_sets: dict[str, list], other_languages: Path
         written = [row for row in rows if row["split"] == split]
         missed = [row["text"] for row in written if not written_in_another_language(row["text"])]
         figures["other_languages_caught"][split] = {"caught": len(written) - len(missed), "of": len(written)}
-        print(f"  written in other languages ({split}): {len(written) - len(missed)} of {len(written)} caught"
-              + (f", missed: {missed}" if missed else ""))
+        print(
+            f"  written in other languages ({split}): {len(written) - len(missed)} of {len(written)} caught"
+            + (f", missed: {missed}" if missed else "")
+        )
 
 
 def _plot_threshold_curve(curve: list[dict], oos_names: list[str], shipped: float, path: Path) -> None:

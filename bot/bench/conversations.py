@@ -61,7 +61,7 @@ class Chat(Protocol):
 class RestChat:
     """One conversation over the REST channel: a reply is the response body."""
 
-    first_part_at = None  # the REST body holds every part at once
+    first_part_at: float | None = None  # the REST body holds every part at once
 
     def __init__(self, client: httpx.AsyncClient, url: str, sender: str) -> None:
         self.client, self.url, self.sender = client, url, sender

@@ -62,7 +62,7 @@ def is_only_filler(text: str) -> bool:
 _YES_SIGNS = set("👍👌✅✔")
 _NO_SIGNS = set("👎❌✖")
 # Skin tones and the variation selector that turns "✔" into its emoji form change no meaning.
-_MODIFIERS = set("\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0001F3FF\uFE0F")
+_MODIFIERS = set("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff\ufe0f")
 
 
 def thumbs_verdict(text: str) -> bool | None:

@@ -150,7 +150,8 @@ def test_a_thumbs_up_or_down_answers_the_last_question_as_yes_or_no() -> None:
         bot("Here's what I found"),
         bot("Did this solve it?", FEEDBACK_BUTTONS),
     ]
-    messages, _ = react([*solved, user("👍", "nlu_fallback")], kb_query="i forgot my password", kb_shown=["reset-password"])
+    slots = {"kb_query": "i forgot my password", "kb_shown": ["reset-password"]}
+    messages, _ = react([*solved, user("👍", "nlu_fallback")], **slots)
     assert [m.get("response") for m in messages] == ["utter_glad_it_helped"]
 
     offered = [

@@ -56,7 +56,9 @@ def test_the_demo_knowledge_base_knows_its_words_and_not_mashing(demo_kb) -> Non
     assert not demo_kb.reads_as_words("asdfgh")
 
 
-@pytest.mark.parametrize("text", ["hmm", "Hmmm...", "umm", "uhh", "erm", "oh", "oh well", "huh?", "lol", "hahaha", "mhm"])
+@pytest.mark.parametrize(
+    "text", ["hmm", "Hmmm...", "umm", "uhh", "erm", "oh", "oh well", "huh?", "lol", "hahaha", "mhm"]
+)
 def test_thinking_sounds_are_only_filler(text: str) -> None:
     assert is_only_filler(text)
 
@@ -68,8 +70,18 @@ def test_a_message_with_anything_more_is_not_filler(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "verdict"),
-    [("👍", True), ("👍🏽", True), (" 👍👍! ", True), ("✔️", True), ("👎", False), ("❌", False),
-     ("👍👎", None), ("👍 but it still blinks", None), ("🙂", None), ("", None)],
+    [
+        ("👍", True),
+        ("👍🏽", True),
+        (" 👍👍! ", True),
+        ("✔️", True),
+        ("👎", False),
+        ("❌", False),
+        ("👍👎", None),
+        ("👍 but it still blinks", None),
+        ("🙂", None),
+        ("", None),
+    ],
 )
 def test_a_thumbs_up_is_a_yes_and_a_thumbs_down_a_no(text: str, verdict: bool | None) -> None:
     assert thumbs_verdict(text) is verdict
