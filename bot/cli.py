@@ -371,10 +371,14 @@ def _kb_eval(args: argparse.Namespace) -> int:
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)
     figures["follow_up_reading"] = reading
-    print("\nQuestions after another one (right article, as shipped / always joined to the last topic):")
+    print("\nQuestions after another one (right article: as shipped / always joined to the last topic / always alone):")
     for name, counts in reading.items():
-        as_shipped, always = counts["right_as_shipped"], counts["right_always_with_topic"]
-        print(f"  {name:<10} {as_shipped:>3} / {always:>3} of {counts['cases']}")
+        as_shipped, always, alone = (
+            counts["right_as_shipped"],
+            counts["right_always_with_topic"],
+            counts["right_always_alone"],
+        )
+        print(f"  {name:<17} {as_shipped:>3} / {always:>3} / {alone:>3} of {counts['cases']}")
 
     # The whole trade-off: every threshold, the demo questions' test split and other people's
     # out-of-scope questions (CLINC150, HINT3), so the shipped threshold can be seen in context.

@@ -291,11 +291,14 @@ def evaluate_follow_up_reading(
     kb: KnowledgeBase, questions: list[Question], follow_ups: list[dict], *, topics_per_question: int = 3
 ) -> dict[str, dict[str, int]]:
     """Right answers when a question comes after another one, as the chat reads it
-    (`answer_in_context`) against always joining a follow-up-like question to the last topic.
+    (`answer_in_context`), against always joining a follow-up-like question to the last topic and
+    against always reading it alone.
 
     `standalone`: the answerable questions that look like follow-ups (short, "it", "that"...),
     each after `topics_per_question` unrelated questions of the same file (fixed seed).
-    `genuine`: real follow-ups with their topic (`eval/kb_follow_ups.jsonl`).
+    Then each kind and split of `eval/kb_follow_ups.jsonl` ("genuine_choosing", "switch_held_out",
+    ...): `genuine` follow-ups need their topic; a `switch` is a new subject that still says "it"
+    or opens with "and", answered on its own.
     """
     import random
 
@@ -303,20 +306,30 @@ def evaluate_follow_up_reading(
 
     answerable = [q for q in questions if q.article_id]
     rng = random.Random(0)
-    cases = [
-        (rng.choice([t for t in answerable if t.article_id != q.article_id]).text, q.text, q.article_id)
-        for q in answerable
-        if looks_like_follow_up(q.text)
-        for _ in range(topics_per_question)
-    ]
-    genuine = [(f["topic"], f["text"], f["article_id"]) for f in follow_ups]
+    groups: dict[str, list[tuple[str, str, str | None]]] = {
+        "standalone": [
+            (rng.choice([t for t in answerable if t.article_id != q.article_id]).text, q.text, q.article_id)
+            for q in answerable
+            if looks_like_follow_up(q.text)
+            for _ in range(topics_per_question)
+        ]
+    }
+    for row in follow_ups:
+        name = f"{row.get('kind', 'genuine')}_{row.get('split', 'choosing')}"
+        groups.setdefault(name, []).append((row["topic"], row["text"], row["article_id"]))
 
     def right(answer: Answer, gold: str | None) -> bool:
         return answer.decision == "answer" and answer.best is not None and answer.best.article_id == gold
 
     out = {}
-    for name, rows in (("standalone", cases), ("genuine", genuine)):
+    for name, rows in groups.items():
         shipped = sum(right(answer_in_context(kb, text, topic)[0], gold) for topic, text, gold in rows)
         always = sum(right(kb.answer(f"{topic.strip()} {text.strip()}"), gold) for topic, text, gold in rows)
-        out[name] = {"cases": len(rows), "right_as_shipped": shipped, "right_always_with_topic": always}
+        alone = sum(right(kb.answer(text), gold) for _, text, gold in rows)
+        out[name] = {
+            "cases": len(rows),
+            "right_as_shipped": shipped,
+            "right_always_with_topic": always,
+            "right_always_alone": alone,
+        }
     return out

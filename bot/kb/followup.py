@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,11 +24,21 @@ _POINTERS = {"that", "it", "this", "those", "them", "these", "there", "one", "sa
 _NAMING_WORDS = {"the", "my", "a", "an", "your", "our"}
 _BE = {"is", "are", "was", "were", "be"}
 MAX_FOLLOW_UP_WORDS = 10
+# As many hits as a question read alone gets by default (KnowledgeBase.answer).
+TOP_HITS = 5
 # How much surer the reading with the last topic must be to win over a confident reading alone.
 # Chosen on the follow-up cases of `kb eval` (there is no separate split of them): margins 0 /
 # 0.1 / 0.2 gave 38 / 41 / 43 of 48 questions that only look like follow-ups and 8 / 8 / 6 of 9
 # genuine ones right.
 FOLLOW_UP_MARGIN = 0.1
+# How far below the question's own best article the joined reading's article may score when the
+# question is read alone. A switch of subject that says "it" ("does it work with my echo show?"
+# after "how do i reset my password") finds the password article only through the topic's words:
+# alone, that article scores far below the best one. Chosen on the choosing split of
+# eval/kb_follow_ups.jsonl with the demo look-alikes (docs/benchmarks.md, "Questions after another one").
+TOPIC_REACH = 1.2
+# How many articles the question alone is scored against, to find the joined reading's article.
+ALONE_CANDIDATES = 50
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -74,21 +85,38 @@ def answer_in_context(
     """The answer, the text searched, and whether the question was read as a follow-up of `topic`.
 
     A question that does not read like a follow-up is answered on its own. One that does is
-    searched both ways, and takes the topic when that reading is the surer one: not confident on
-    its own, or the joined reading's best score at least FOLLOW_UP_MARGIN higher. So "and how
+    searched both ways, and takes the topic when that reading is the surer one (not confident on
+    its own, or the joined reading's best score at least FOLLOW_UP_MARGIN higher) and the question
+    alone is still near the joined reading's article (TOPIC_REACH). So "and how
     long does that take?" gets the topic, while a new question that merely says "it" ("the app
     crashes when I open it") is not bent towards the last one: joined to "how do I reset my
     password", it found the password article. Until 2026-11-26 a question confident on its own
     never took the topic; with the lower threshold that came with the not-answered questions,
     "how much does it cost?" after "how do i return my doorbell" was then answered on its own
-    with a price article. `python -m bot kb eval` measures both kinds (docs/benchmarks.md).
+    with a price article. Since 2026-11-27 "does it work with my echo show?" after the password
+    question is no longer answered with the password article: alone, that article scores far
+    below its best. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
     `query_vector` is the question's own embedding, if the caller has it.
     """
-    alone = kb.answer(question, query_vector=query_vector)
     query, follow_up = contextualize(question, topic)
     if not follow_up:
-        return alone, question.strip(), False
+        return kb.answer(question, query_vector=query_vector), question.strip(), False
+    alone = kb.answer(question, query_vector=query_vector, top_k=ALONE_CANDIDATES)
     joined = kb.answer(query)
-    if alone.decision != "answer" or (joined.hits and joined.hits[0].score >= alone.hits[0].score + FOLLOW_UP_MARGIN):
+    surer = alone.decision != "answer" or (
+        joined.hits and joined.hits[0].score >= alone.hits[0].score + FOLLOW_UP_MARGIN
+    )
+    if surer and _within_reach_alone(alone, joined):
         return joined, query, True
-    return alone, question.strip(), False
+    return replace(alone, hits=alone.hits[:TOP_HITS]), question.strip(), False
+
+
+def _within_reach_alone(alone: Answer, joined: Answer) -> bool:
+    """Whether the question alone scores the joined reading's article within TOPIC_REACH of its
+    own best: a genuine follow-up is still somewhat about its topic's article ("how long does that
+    take" and the returns article), a new subject is not."""
+    if not joined.hits or not alone.hits:
+        return bool(joined.hits)
+    scores = {hit.article_id: hit.score for hit in alone.hits}
+    wanted = scores.get(joined.hits[0].article_id)
+    return wanted is not None and alone.hits[0].score - wanted < TOPIC_REACH

@@ -62,3 +62,14 @@ def test_no_evaluation_or_example_question_is_listed_as_not_answered(articles: d
     }
     assert not set(not_answered) & examples
     assert not set(not_answered) & evaluation
+
+
+def test_the_follow_up_cases_name_real_articles_and_both_kinds_in_both_splits(articles: dict) -> None:
+    import json
+
+    rows = [json.loads(line) for line in (EVAL / "kb_follow_ups.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {row["article_id"] for row in rows} <= set(articles)
+    assert {(row["kind"], row["split"]) for row in rows} == {
+        (kind, split) for kind in ("genuine", "switch") for split in ("choosing", "held_out")
+    }
+    assert len({(row["topic"], normalised(row["text"])) for row in rows}) == len(rows)

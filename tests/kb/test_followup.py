@@ -72,6 +72,33 @@ def test_a_new_question_that_says_it_is_not_bent_towards_the_last_topic(demo_kb)
     assert answer.decision == "answer" and answer.best.article_id == "app-crashes"
 
 
+@pytest.mark.parametrize(
+    ("topic", "question", "article_id"),
+    [
+        (
+            "im locked out of my account, it says temporarily locked",
+            "also how long do refunds take to show up",
+            "account-locked",
+        ),
+        (
+            "how do i delete my kestrel account permanently",
+            "but first, how do i cancel that order from today",
+            "delete-account",
+        ),
+    ],
+)
+def test_a_new_subject_that_says_it_is_not_answered_with_the_last_topic(
+    demo_kb, topic: str, question: str, article_id: str
+) -> None:
+    # Joined, the topic's words win; alone, the topic's article is nowhere near the best one.
+    assert is_follow_up(question)
+    assert demo_kb.answer(f"{topic} {question}").best.article_id == article_id
+    answer, query, follow_up = answer_in_context(demo_kb, question, topic)
+    assert not follow_up and query == question
+    assert answer.best.article_id != article_id
+    assert len(answer.hits) <= 5  # the wider search alone is cut back to the usual closest articles
+
+
 def test_without_a_topic_the_question_is_read_alone(demo_kb) -> None:
     _, query, follow_up = answer_in_context(demo_kb, "  how much does it cost? ", None)
     assert (query, follow_up) == ("how much does it cost?", False)
@@ -87,9 +114,32 @@ def test_the_follow_up_reading_is_measured_against_always_joining_the_topic(demo
             "topic": "how do i send back something i bought",
             "text": "and how long does that take?",
             "article_id": "return-an-item",
-        }
+            "kind": "genuine",
+            "split": "held_out",
+        },
+        {
+            "topic": "im locked out of my account, it says temporarily locked",
+            "text": "also how long do refunds take to show up",
+            "article_id": "refund-policy",
+            "kind": "switch",
+            "split": "choosing",
+        },
     ]
     reading = evaluate_follow_up_reading(demo_kb, questions, follow_ups, topics_per_question=1)
     # After "how do i reset my password", joining would have answered with the password article.
-    assert reading["standalone"] == {"cases": 1, "right_as_shipped": 1, "right_always_with_topic": 0}
-    assert reading["genuine"] == {"cases": 1, "right_as_shipped": 1, "right_always_with_topic": 1}
+    assert reading["standalone"] == {
+        "cases": 1,
+        "right_as_shipped": 1,
+        "right_always_with_topic": 0,
+        "right_always_alone": 1,
+    }
+    genuine = reading["genuine_held_out"]
+    assert genuine["right_as_shipped"] == genuine["right_always_with_topic"] == 1
+    assert genuine["right_always_alone"] == 0
+    # The new subject is read alone; joined, the locked-account article would have been the answer.
+    assert reading["switch_choosing"] == {
+        "cases": 1,
+        "right_as_shipped": 1,
+        "right_always_with_topic": 0,
+        "right_always_alone": 1,
+    }
