@@ -32,9 +32,9 @@ TOP_HITS = 5
 # genuine ones right.
 FOLLOW_UP_MARGIN = 0.1
 # How far below the question's own best article the joined reading's article may score when the
-# question is read alone. A switch of subject that says "it" ("does it work with my echo show?"
-# after "how do i reset my password") finds the password article only through the topic's words:
-# alone, that article scores far below the best one. Chosen on the choosing split of
+# question is read alone. A switch of subject ("also how long do refunds take to show up" after
+# "im locked out of my account") finds the locked-account article only through the topic's words:
+# alone, that article scores 1.3 below the refund article. Chosen on the choosing split of
 # eval/kb_follow_ups.jsonl with the demo look-alikes (docs/benchmarks.md, "Questions after another one").
 TOPIC_REACH = 1.2
 # How many articles the question alone is scored against, to find the joined reading's article.
@@ -93,9 +93,11 @@ def answer_in_context(
     password", it found the password article. Until 2026-11-26 a question confident on its own
     never took the topic; with the lower threshold that came with the not-answered questions,
     "how much does it cost?" after "how do i return my doorbell" was then answered on its own
-    with a price article. Since 2026-11-27 "does it work with my echo show?" after the password
-    question is no longer answered with the password article: alone, that article scores far
-    below its best. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
+    with a price article. Since 2026-11-27 "also how long do refunds take to show up" after "im
+    locked out of my account" is no longer answered with the locked-account article: alone, that
+    article scores far below its best. Not yet told apart: "ok thx, does it work with my echo
+    show?" after the password question, which alone is not confident and not far enough from the
+    password article. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
     `query_vector` is the question's own embedding, if the caller has it.
     """
     query, follow_up = contextualize(question, topic)
