@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bot.kb.search import TOP_K
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -24,8 +26,6 @@ _POINTERS = {"that", "it", "this", "those", "them", "these", "there", "one", "sa
 _NAMING_WORDS = {"the", "my", "a", "an", "your", "our"}
 _BE = {"is", "are", "was", "were", "be"}
 MAX_FOLLOW_UP_WORDS = 10
-# As many hits as a question read alone gets by default (KnowledgeBase.answer).
-TOP_HITS = 5
 # How much surer the reading with the last topic must be to win over a confident reading alone.
 # Chosen on the follow-up cases of `kb eval` (there is no separate split of them): margins 0 /
 # 0.1 / 0.2 gave 38 / 41 / 43 of 48 questions that only look like follow-ups and 8 / 8 / 6 of 9
@@ -110,15 +110,17 @@ def answer_in_context(
     )
     if surer and _within_reach_alone(alone, joined):
         return joined, query, True
-    return replace(alone, hits=alone.hits[:TOP_HITS]), question.strip(), False
+    return replace(alone, hits=alone.hits[:TOP_K]), question.strip(), False
 
 
 def _within_reach_alone(alone: Answer, joined: Answer) -> bool:
     """Whether the question alone scores the joined reading's article within TOPIC_REACH of its
     own best: a genuine follow-up is still somewhat about its topic's article ("how long does that
     take" and the returns article), a new subject is not."""
-    if not joined.hits or not alone.hits:
-        return bool(joined.hits)
+    if not joined.hits:
+        return False
+    if not alone.hits:
+        return True
     scores = {hit.article_id: hit.score for hit in alone.hits}
     wanted = scores.get(joined.hits[0].article_id)
     return wanted is not None and alone.hits[0].score - wanted < TOPIC_REACH

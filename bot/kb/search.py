@@ -42,7 +42,7 @@ from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
 from bot.kb.words import model_words, reads_as_words
 
-__all__ = ["MAX_QUERY_CHARS", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
+__all__ = ["MAX_QUERY_CHARS", "TOP_K", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
 
 Mode = Literal["dense", "bm25", "fused"]
 Decision = Literal["answer", "escalate"]
@@ -72,6 +72,8 @@ MAX_QUERY_CHARS = 1000
 # and a passage of a few words to the one before it in its section, when the two fit in this.
 JOINED_PASSAGE_CHARS = 700
 SHORT_PASSAGE_WORDS = 25
+# Articles a search returns unless asked for more: the answer and the closest others.
+TOP_K = 5
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ class KnowledgeBase:
             question, self._model_words, lambda words: self.lexical.knows_any(words, also_known=self._question_words)
         )
 
-    def answer(self, question: str, *, top_k: int = 5, query_vector: np.ndarray | None = None) -> Answer:
+    def answer(self, question: str, *, top_k: int = TOP_K, query_vector: np.ndarray | None = None) -> Answer:
         """Search and decide. An empty question escalates with no hits.
 
         `query_vector`: the question's embedding when the caller already has it from this
@@ -181,7 +183,7 @@ class KnowledgeBase:
         return Answer("answer", hits, "confident")
 
     def search(
-        self, question: str, *, top_k: int = 5, mode: Mode = "fused", query_vector: np.ndarray | None = None
+        self, question: str, *, top_k: int = TOP_K, mode: Mode = "fused", query_vector: np.ndarray | None = None
     ) -> list[Hit]:
         """Ranked articles, best first, at most `top_k` of them.
 
