@@ -22,6 +22,8 @@ ADAPTED_MODEL := models/kb-embedder/adaptation.json
 ONNX_MODEL := models/onnx/.exported
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 CHROMIUM := /usr/bin/chromium
+# nginx in front of two Rasa servers in the scale-out tests (docs/deploy.md)
+NGINX := /usr/sbin/nginx
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
@@ -36,7 +38,7 @@ run: setup ## set up what is missing, then start Rasa, the action server and the
 shell: setup ## chat with the bot in this terminal
 	@$(APP) -m bot chat
 
-test: setup $(CHROMIUM) ## run the whole test suite (browser tests included)
+test: setup $(CHROMIUM) $(NGINX) ## run the whole test suite (browser and scale-out tests included)
 	$(APP) -m pytest
 
 lint: .venv/.installed ## ruff and mypy
@@ -122,6 +124,10 @@ $(WIDGET_BUNDLE): $(WIDGET_SOURCES) widget/node_modules/.package-lock.json
 $(CHROMIUM):
 	@test "$$(id -u)" -eq 0 || { echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
 	apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+
+$(NGINX):
+	@test "$$(id -u)" -eq 0 || { echo "nginx is missing: sudo apt-get install -y nginx" >&2; exit 1; }
+	apt-get install -y -q nginx >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; }
 
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log

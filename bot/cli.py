@@ -109,7 +109,24 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_kb_export_onnx)
 
     run = commands.add_parser("run", help="start Rasa, the action server and the helpdesk; Ctrl-C stops all")
+    run.add_argument(
+        "--only",
+        type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
+        default=None,
+        metavar="NAMES",
+        help="start only these, comma-separated: rasa, actions, helpdesk (one host per kind; docs/deploy.md)",
+    )
     run.set_defaults(handler=_run)
+
+    deploy = commands.add_parser("deploy", help="files for several servers (docs/deploy.md)").add_subparsers(
+        title="deploy"
+    )
+    nginx = deploy.add_parser("nginx", help="print an nginx site for several Rasa servers and helpdesks")
+    nginx.add_argument("--rasa", action="append", required=True, metavar="HOST:PORT", help="a Rasa server (repeat)")
+    nginx.add_argument("--helpdesk", action="append", default=[], metavar="HOST:PORT", help="a helpdesk (repeat)")
+    nginx.add_argument("--chat-listen", default="80", help="where nginx serves the chat (Rasa): port or address:port")
+    nginx.add_argument("--helpdesk-listen", default="8080", help="where nginx serves the helpdesk")
+    nginx.set_defaults(handler=_deploy_nginx)
 
     bench = commands.add_parser("bench", help="speed and scale figures (make bench)").add_subparsers(title="bench")
     figures = PROJECT_ROOT / "docs" / "figures"
@@ -509,10 +526,27 @@ def _kb_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from bot.launcher import run_stack
+def _deploy_nginx(args: argparse.Namespace) -> int:
+    from bot.deploy import nginx_site
 
-    return run_stack(get_settings())
+    try:
+        site = nginx_site(
+            rasa_servers=args.rasa,
+            helpdesk_servers=args.helpdesk,
+            chat_listen=args.chat_listen,
+            helpdesk_listen=args.helpdesk_listen,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(site, end="")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.launcher import SERVICE_NAMES, run_stack
+
+    return run_stack(get_settings(), args.only or SERVICE_NAMES)
 
 
 def _ints(value: str) -> tuple[int, ...]:

@@ -61,10 +61,23 @@ class Settings(BaseSettings):
     action_port: int = 5055
     helpdesk_port: int = 8000
     rasa_token: str = DEFAULT_RASA_TOKEN
+    # With several servers of a kind behind a load balancer (docs/deploy.md): where the helpdesk
+    # reaches Rasa (pushes into chats, the demo page's widget) and where Rasa reaches the action
+    # servers. Unset: this machine's own, http://host:port.
+    rasa_server_url: str | None = None
+    action_server_url: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     models_dir: Path = PROJECT_ROOT / "models"
     # Rasa's SQL tracker store (SQLite file); conversations survive restarts.
     tracker_db: Path = PROJECT_ROOT / "var" / "rasa_tracker.db"
+    # Several Rasa servers behind a load balancer (docs/deploy.md) share their conversations in one
+    # database: Rasa's SQL tracker store at this URL (postgresql://user:password@host:5432/db)
+    # instead of the SQLite file above.
+    tracker_store_url: str | None = None
+    # ... and one Redis (redis://[:password@]host:6379/0): Rasa's RedisLockStore, so a conversation's
+    # messages are handled one at a time whichever server gets them, and the socket.io channel's Redis
+    # manager, so a push that lands on one server reaches a widget connected to another.
+    redis_url: str | None = None
 
     # Tickets: a SQLite file under var/ unless DATABASE_URL names another database (PostgreSQL).
     database_url: str | None = Field(
@@ -157,7 +170,11 @@ class Settings(BaseSettings):
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return (self.rasa_server_url or f"http://{self.host}:{self.rasa_port}").rstrip("/")
+
+    @property
+    def actions_url(self) -> str:
+        return (self.action_server_url or f"http://{self.host}:{self.action_port}").rstrip("/")
 
     def check(self) -> None:
         """Refuse development secrets outside development, and half-configured chat channels."""

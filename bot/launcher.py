@@ -11,11 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
+from sqlalchemy.engine import make_url
 
 from bot.config import PROJECT_ROOT, Settings
 
@@ -28,6 +31,7 @@ __all__ = [
     "start_stack",
     "warm_up_actions",
     "write_credentials",
+    "write_endpoints",
 ]
 
 # The launcher's own first question to the action server: not a customer, never in a report.
@@ -118,8 +122,11 @@ def _main_thread() -> bool:
 def rasa_environment(settings: Settings) -> dict[str, str]:
     """What endpoints.yml reads, plus quiet and private defaults for the Rasa runtime."""
     return {
-        "SUPPORT_ACTION_ENDPOINT_URL": f"http://{settings.host}:{settings.action_port}/webhook",
+        "SUPPORT_ACTION_ENDPOINT_URL": f"{settings.actions_url}/webhook",
         "SUPPORT_TRACKER_DB": str(settings.tracker_db),
+        # Read by the socket.io channel (credentials.yml); empty: one server, no Redis.
+        "SUPPORT_REDIS_URL": settings.redis_url or "",
+        **shared_store_passwords(settings),
         "SUPPORT_ONNX_DIR": str(settings.onnx_dir),  # the MiniLM featurizer's transformer (config.yml)
         # The featurizer embeds with the KB's model, so the KB action can search with its vector.
         "SUPPORT_EMBEDDING_MODEL_PATH": settings.embedding_model_path or "",
@@ -167,7 +174,86 @@ def write_credentials(settings: Settings) -> Path:
     return path
 
 
-def services(settings: Settings) -> list[Service]:
+def write_endpoints(settings: Settings) -> Path:
+    """endpoints.yml as this Rasa server should read it: with a shared tracker store and lock store
+    when several servers share the conversations (docs/deploy.md), else as it is.
+
+    Passwords stay ${VAR} references, set by `rasa_environment`, so no secret is written to disk.
+    """
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    if settings.tracker_store_url:
+        endpoints["tracker_store"] = sql_tracker_store(settings.tracker_store_url)
+    if settings.redis_url:
+        endpoints["lock_store"] = redis_lock_store(settings.redis_url)
+    path = settings.var_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by bot/launcher.py from endpoints.yml at each start; edit that file or the settings instead.\n"
+        + yaml.safe_dump(endpoints, sort_keys=False, default_flow_style=False)
+    )
+    return path
+
+
+TRACKER_STORE_PASSWORD = "SUPPORT_TRACKER_STORE_PASSWORD"
+REDIS_PASSWORD = "SUPPORT_REDIS_PASSWORD"
+
+
+def sql_tracker_store(url: str) -> dict[str, object]:
+    """Rasa's SQL tracker store section for a database URL (postgresql://user:password@host:5432/db)."""
+    parsed = make_url(url)
+    # Rasa's own SQLAlchemy 1.4 picks the driver (psycopg2 in .venv-rasa); only the database kind is kept.
+    section: dict[str, object] = {"type": "SQL", "dialect": parsed.get_backend_name(), "db": parsed.database}
+    if parsed.host:
+        section["url"] = parsed.host
+    if parsed.port:
+        section["port"] = parsed.port
+    if parsed.username:
+        section["username"] = parsed.username
+    if parsed.password:
+        section["password"] = f"${{{TRACKER_STORE_PASSWORD}}}"
+    return section
+
+
+def redis_lock_store(url: str) -> dict[str, object]:
+    """The lock store section for a Redis URL (redis://[:password@]host:6379/0)."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        raise ValueError(f"SUPPORT_REDIS_URL must start with redis:// or rediss://, not {url!r}")
+    section: dict[str, object] = {
+        # Rasa's RedisLockStore, with its read-change-write of a lock made atomic (channels/lock_store.py).
+        "type": "channels.lock_store.AtomicRedisLockStore",
+        "url": parsed.hostname or "localhost",
+        "port": parsed.port or 6379,
+        "db": int(parsed.path.strip("/") or 0),
+        "key_prefix": "kestrel",
+    }
+    if parsed.username:
+        section["username"] = parsed.username
+    if parsed.password:
+        section["password"] = f"${{{REDIS_PASSWORD}}}"
+    if parsed.scheme == "rediss":
+        section["use_ssl"] = True
+    return section
+
+
+def shared_store_passwords(settings: Settings) -> dict[str, str]:
+    """The passwords `write_endpoints` refers to, for the Rasa server's environment only."""
+    passwords = {}
+    if settings.tracker_store_url and make_url(settings.tracker_store_url).password:
+        passwords[TRACKER_STORE_PASSWORD] = str(make_url(settings.tracker_store_url).password)
+    if settings.redis_url and urlsplit(settings.redis_url).password:
+        passwords[REDIS_PASSWORD] = str(urlsplit(settings.redis_url).password)
+    return passwords
+
+
+# What `python -m bot run` starts; `--only` picks some, one host per kind of server (docs/deploy.md).
+SERVICE_NAMES = ("actions", "rasa", "helpdesk")
+
+
+def services(settings: Settings, only: Collection[str] = SERVICE_NAMES) -> list[Service]:
+    unknown = set(only) - set(SERVICE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown service {', '.join(sorted(unknown))}; choose from {', '.join(SERVICE_NAMES)}")
     host = settings.host
     app_python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
     # Rasa's own `rasa run`, entered through channels/rasa_server.py for its speed fix.
@@ -175,7 +261,7 @@ def services(settings: Settings) -> list[Service]:
     settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
     # The app's own settings travel to the children as environment variables.
     app_env = settings.as_environment()
-    return [
+    every = [
         Service(
             "actions",
             [app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
@@ -197,13 +283,13 @@ def services(settings: Settings) -> list[Service]:
                 "--port",
                 str(settings.rasa_port),
                 "--endpoints",
-                "endpoints.yml",
+                str(write_endpoints(settings)),
                 "--credentials",
                 str(write_credentials(settings)),
                 "--model",
                 str(settings.models_dir),
             ],
-            f"{settings.rasa_url}/status?token={settings.rasa_token}",
+            f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",  # this one, not a balancer
             env=rasa_environment(settings),
         ),
         Service(
@@ -213,6 +299,7 @@ def services(settings: Settings) -> list[Service]:
             env=app_env,
         ),
     ]
+    return [service for service in every if service.name in only]
 
 
 def migrate_ticket_database(settings: Settings) -> None:
@@ -242,15 +329,18 @@ def warm_up_actions(settings: Settings) -> None:
     httpx.post(f"http://{settings.host}:{settings.action_port}/webhook", json=body, timeout=120.0)
 
 
-def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=print) -> Stack:
-    """Start all services and return once each answers its health check.
+def start_stack(
+    settings: Settings, *, only: Collection[str] = SERVICE_NAMES, log_dir: Path | None = None, on_progress=print
+) -> Stack:
+    """Start the services (all, or `only` those named) and return once each answers its health check.
 
     Raises:
         RuntimeError: when a service exits or is not ready in time; its log tail is in the message.
     """
-    _check_ready_to_start(settings)
-    migrate_ticket_database(settings)
-    stack = Stack(services(settings))
+    stack = Stack(services(settings, only))
+    _check_ready_to_start(settings, only)
+    if {"actions", "helpdesk"} & set(only):  # both write tickets
+        migrate_ticket_database(settings)
     log_dir = log_dir or settings.var_dir / "log"
     try:
         for service in stack.services:
@@ -279,37 +369,44 @@ def start_stack(settings: Settings, *, log_dir: Path | None = None, on_progress=
     return stack
 
 
-def _check_ready_to_start(settings: Settings) -> None:
+def _check_ready_to_start(settings: Settings, only: Collection[str]) -> None:
     missing = []
-    if not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists():
+    if "rasa" in only and not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists():
         missing.append("the Rasa environment (.venv-rasa)")
-    if not (settings.kb_index_dir / "meta.json").exists():
+    if "actions" in only and not (settings.kb_index_dir / "meta.json").exists():
         missing.append(f"the KB index ({settings.kb_index_dir})")
-    if not any(Path(settings.models_dir).glob("*.tar.gz")):
+    if "rasa" in only and not any(Path(settings.models_dir).glob("*.tar.gz")):
         missing.append(f"a trained model ({settings.models_dir})")
     if missing:
         raise FileNotFoundError("missing " + ", ".join(missing) + "; run `make run`, which sets them up")
 
 
-def run_stack(settings: Settings) -> int:
-    """`make run`: start everything, say where to talk to the bot, stop all on Ctrl-C."""
+def run_stack(settings: Settings, only: Collection[str] = SERVICE_NAMES) -> int:
+    """`make run`: start everything (or `only` some), say where to talk to the bot, stop all on Ctrl-C."""
     started = time.monotonic()
     # `kill` or a supervisor's SIGTERM stops the stack the same way Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        stack = start_stack(settings)
-    except (RuntimeError, FileNotFoundError) as exc:
+        stack = start_stack(settings, only=only)
+    except (RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     host = settings.host
+    rasa = f"http://{host}:{settings.rasa_port}"  # this server, not a load balancer in front
+    where = {
+        "rasa": (
+            f"  chat in a terminal   make shell\n"
+            f'  REST channel         POST {rasa}/webhooks/rest/webhook  {{"sender": "me", "message": "hi"}}\n'
+            f"  socket.io channel    {rasa}/socket.io\n"
+        ),
+        "helpdesk": f"  helpdesk             http://{host}:{settings.helpdesk_port}/\n",
+        "actions": f"  action server        http://{host}:{settings.action_port}/health\n",
+    }
+    what = "Kestrel support bot is running" if set(only) == set(SERVICE_NAMES) else f"Kestrel {', '.join(only)} running"
     print(
-        f"\nKestrel support bot is running (ready in {time.monotonic() - started:.0f} s):\n"
-        f"  chat in a terminal   make shell\n"
-        f'  REST channel         POST {settings.rasa_url}/webhooks/rest/webhook  {{"sender": "me", "message": "hi"}}\n'
-        f"  socket.io channel    {settings.rasa_url}/socket.io\n"
-        f"  helpdesk             http://{host}:{settings.helpdesk_port}/\n"
-        f"  action server        http://{host}:{settings.action_port}/health\n"
-        f"  logs                 {settings.var_dir / 'log'}/\n"
+        f"\n{what} (ready in {time.monotonic() - started:.0f} s):\n"
+        + "".join(where[name] for name in SERVICE_NAMES if name in only)
+        + f"  logs                 {settings.var_dir / 'log'}/\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

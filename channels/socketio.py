@@ -8,6 +8,11 @@ paragraphs (widget/src/markdown.js), and the chat history (bot/web/widget.py) is
 way, so a reload redraws exactly what was shown live. Each message is also on its way before Rasa
 goes on (see `_send_message`). Everything else (sessions, JWT, the
 `socketio` name that pushes use as `output_channel`) is Rasa's own.
+
+With several Rasa servers (docs/deploy.md), a widget's socket lives in one of them while an agent's
+reply may be pushed through another's HTTP API. Rasa 3.6 keeps the sockets' rooms in the process,
+so that push would be lost; given `redis_url` (credentials.yml), the channel shares its rooms
+through python-socketio's Redis manager, and an emit on any server reaches the socket wherever it is.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import socketio
 from rasa.core.channels import socketio as rasa_socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
 
-__all__ = ["SocketIOInput", "WholeMessageOutput"]
+__all__ = ["SocketIOInput", "WholeMessageOutput", "share_rooms_through_redis"]
 
 
 class WholeMessageOutput(rasa_socketio.SocketIOOutput):
@@ -46,6 +52,15 @@ class WholeMessageOutput(rasa_socketio.SocketIOOutput):
 
 
 class SocketIOInput(rasa_socketio.SocketIOInput):
+    # Set from credentials.yml; None: the rooms stay in this process (one Rasa server).
+    redis_url: str | None = None
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SocketIOInput:
+        channel = super().from_credentials(credentials)
+        channel.redis_url = (credentials or {}).get("redis_url") or None
+        return channel
+
     def get_output_channel(self) -> OutputChannel | None:
         """For pushes through the HTTP API (`output_channel=socketio`): None when Rasa's is."""
         if super().get_output_channel() is None:
@@ -60,4 +75,25 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
                 message.output_channel = WholeMessageOutput(message.output_channel.sio, self.bot_message_evt)
             return await on_new_message(message)
 
-        return super().blueprint(with_whole_messages)
+        blueprint = super().blueprint(with_whole_messages)
+        if self.redis_url:
+            share_rooms_through_redis(self.sio, self.redis_url)
+        return blueprint
+
+
+# Every Rasa server of one deployment must publish and listen on the same Redis channel.
+REDIS_CHANNEL = "kestrel-socketio"
+
+
+def share_rooms_through_redis(sio: socketio.AsyncServer, redis_url: str) -> None:
+    """Give Rasa's socket.io server a Redis client manager instead of its in-process one.
+
+    Rasa builds the server inside `blueprint()` without a way to pass a manager; python-socketio
+    sets a server's manager up only on the first connection, so swapping it before then is the
+    same as having passed it to the constructor.
+    """
+    if sio.manager_initialized:
+        raise RuntimeError("the socket.io server already has clients; its manager can no longer change")
+    manager = socketio.AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager

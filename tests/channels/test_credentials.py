@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Settings
-from bot.launcher import rasa_environment, write_credentials
+from bot.config import PROJECT_ROOT, Settings
+from bot.launcher import rasa_environment, write_credentials, write_endpoints
 
 
 def test_without_tokens_rasa_gets_only_rest_and_socketio(tmp_path: Path) -> None:
@@ -76,3 +76,50 @@ def test_telegram_without_its_secret_token_is_refused() -> None:
 def test_slack_without_its_signing_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN is set but not SLACK_SIGNING_SECRET"):
         Settings(telegram_token=None, slack_bot_token="xoxb-1", slack_signing_secret=None).check()
+
+
+def test_one_server_gets_endpoints_yml_as_it_is(tmp_path: Path) -> None:
+    written = yaml.safe_load(write_endpoints(Settings(var_dir=tmp_path)).read_text())
+    assert written == yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    assert written["tracker_store"]["db"] == "${SUPPORT_TRACKER_DB}"
+    assert "lock_store" not in written
+    assert rasa_environment(Settings(var_dir=tmp_path))["SUPPORT_REDIS_URL"] == ""  # the socket.io channel's
+
+
+def test_several_servers_share_the_tracker_store_and_lock_store_without_a_password_on_disk(tmp_path: Path) -> None:
+    settings = Settings(
+        var_dir=tmp_path,
+        tracker_store_url="postgresql+psycopg2://rasa:tracker-secret@db.internal:5433/conversations",
+        redis_url="redis://:redis-secret@cache.internal:6380/2",
+    )
+    text = write_endpoints(settings).read_text()
+    written = yaml.safe_load(text)
+    assert written["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "postgresql",  # Rasa's SQLAlchemy picks its own driver
+        "db": "conversations",
+        "url": "db.internal",
+        "port": 5433,
+        "username": "rasa",
+        "password": "${SUPPORT_TRACKER_STORE_PASSWORD}",
+    }
+    assert written["lock_store"] == {
+        "type": "channels.lock_store.AtomicRedisLockStore",
+        "url": "cache.internal",
+        "port": 6380,
+        "db": 2,
+        "key_prefix": "kestrel",
+        "password": "${SUPPORT_REDIS_PASSWORD}",
+    }
+    assert written["action_endpoint"] == {"url": "${SUPPORT_ACTION_ENDPOINT_URL}"}
+    assert "secret" not in text
+
+    env = rasa_environment(settings)
+    assert env["SUPPORT_TRACKER_STORE_PASSWORD"] == "tracker-secret"
+    assert env["SUPPORT_REDIS_PASSWORD"] == "redis-secret"
+    assert env["SUPPORT_REDIS_URL"] == "redis://:redis-secret@cache.internal:6380/2"
+
+
+def test_a_redis_url_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="SUPPORT_REDIS_URL must start with redis://"):
+        write_endpoints(Settings(var_dir=tmp_path, redis_url="localhost:6379"))

@@ -13,9 +13,9 @@ from tests.conftest import PROJECT_ROOT, rasa_env
 RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 
 
-def run_in_rasa(script: str) -> str:
+def run_in_rasa(script: str, *args: str) -> str:
     done = subprocess.run(
-        [str(RASA_PYTHON), "-c", textwrap.dedent(script)],
+        [str(RASA_PYTHON), "-c", textwrap.dedent(script), *args],
         cwd=PROJECT_ROOT,
         env=rasa_env(),
         capture_output=True,

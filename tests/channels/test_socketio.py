@@ -44,3 +44,27 @@ def test_each_message_is_handed_to_the_connections_writer_before_rasa_goes_on() 
     assert written.startswith("2 ")  # both already with the writer, not waiting behind Rasa's next step
     assert "Did this solve it?" in written
     assert last == "bot_uttered customer-sid /affirm"
+
+
+def test_given_a_redis_url_the_channel_shares_its_rooms_through_redis() -> None:
+    # credentials.yml hands the channel ${SUPPORT_REDIS_URL}, empty on one server.
+    output = run_in_rasa(
+        """
+        import yaml
+        from channels.socketio import SocketIOInput
+
+        written = yaml.safe_load(open("credentials.yml"))["channels.socketio.SocketIOInput"]
+        print(written["redis_url"])
+        for redis_url in ("redis://127.0.0.1:6379/0", "", None):
+            channel = SocketIOInput.from_credentials({**written, "redis_url": redis_url})
+            channel.blueprint(lambda message: None)
+            manager = channel.sio.manager
+            print(type(manager).__name__, manager.server is channel.sio, getattr(manager, "channel", "-"))
+        """
+    )
+    assert output.strip().splitlines() == [
+        "${SUPPORT_REDIS_URL}",
+        "AsyncRedisManager True kestrel-socketio",
+        "AsyncManager True -",
+        "AsyncManager True -",
+    ]

@@ -1,0 +1,229 @@
+"""Two Rasa servers behind nginx, sharing conversations the way docs/deploy.md says to run them:
+Rasa's SQL tracker store on PostgreSQL, its Redis lock store, and the socket.io channel's rooms
+shared through Redis. Both servers use the session's action server, as N Rasa servers share
+stateless action servers in a deployment."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import queue
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg2
+import pytest
+import socketio
+from psycopg2 import sql
+
+from bot.config import Settings
+from bot.deploy import nginx_site
+from bot.launcher import Stack, start_stack
+from tests.conftest import free_port
+from tests.tickets.conftest import POSTGRES_ADMIN_URL
+
+pytestmark = pytest.mark.e2e
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@dataclass
+class Deployment:
+    servers: list[Settings]  # each Rasa server's own settings (its port)
+    nginx_url: str
+    nginx_log: Path
+
+
+@pytest.fixture(scope="module")
+def tracker_database() -> Iterator[str]:
+    name = f"test_tracker_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    running_stack: Settings, tracker_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("scale-out")
+    servers = [
+        running_stack.model_copy(
+            update={
+                "rasa_port": free_port(),
+                "var_dir": root / f"rasa-{n}",
+                "tracker_store_url": tracker_database,
+                "redis_url": REDIS_URL,
+                "telegram_token": None,
+                "slack_bot_token": None,
+            }
+        )
+        for n in (1, 2)
+    ]
+    stacks: list[Stack] = []
+    nginx = None
+    try:
+        # One after the other: the first creates the tracker store's tables (docs/deploy.md).
+        for settings in servers:
+            stacks.append(start_stack(settings, only=["rasa"], on_progress=lambda _line: None))
+        nginx_url, nginx_log, nginx = _start_nginx(root / "nginx", servers)
+        yield Deployment(servers, nginx_url, nginx_log)
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+        for stack in stacks:
+            stack.stop()
+
+
+def _start_nginx(directory: Path, servers: list[Settings]) -> tuple[str, Path, subprocess.Popen]:
+    """nginx with the site `python -m bot deploy nginx` prints, logging which server took each request."""
+    directory.mkdir()
+    port = free_port()
+    site = nginx_site(
+        rasa_servers=[f"{s.host}:{s.rasa_port}" for s in servers], helpdesk_servers=[], chat_listen=f"127.0.0.1:{port}"
+    )
+    (directory / "site.conf").write_text(site)
+    log = directory / "access.log"
+    (directory / "nginx.conf").write_text(
+        f"""daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstreams '$request_uri $upstream_addr $status';
+    access_log {log} upstreams;
+    client_body_temp_path {directory}/body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    include {directory}/site.conf;
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(directory), "-c", str(directory / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # it logs to error.log
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{url}/", timeout=2).status_code == 200:  # Rasa's "Hello from Rasa"
+                return url, log, process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"nginx did not start: {(directory / 'error.log').read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
+def say(base_url: str, sender: str, text: str) -> str:
+    response = httpx.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response.raise_for_status()
+    return "\n".join(message.get("text", "") for message in response.json())
+
+
+def user_texts(settings: Settings, sender: str) -> list[str]:
+    tracker = httpx.get(
+        f"{settings.rasa_url}/conversations/{sender}/tracker", params={"token": settings.rasa_token}, timeout=30
+    ).json()
+    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+def test_a_conversation_goes_on_when_its_next_message_lands_on_the_other_server(deployment: Deployment) -> None:
+    first, second = (s.rasa_url for s in deployment.servers)
+    sender = f"scale-{uuid.uuid4().hex}"
+    answer = say(first, sender, "my doorbell battery drains really fast")
+    assert "Did this solve it?" in answer
+    # "No" to an answer the other server gave: only a shared tracker knows which article it was.
+    after_no = say(second, sender, "/deny")
+    assert "Maybe this one fits better" in after_no or "Sorry, I couldn't find an answer" in after_no
+    assert user_texts(deployment.servers[0], sender) == ["my doorbell battery drains really fast", "/deny"]
+
+
+def test_nginx_spreads_one_conversation_over_both_servers(deployment: Deployment) -> None:
+    sender = f"scale-{uuid.uuid4().hex}"
+    questions = ["how do i reset my password", "/deny", "where is my order", "/affirm", "hello", "thanks"]
+    replies = [say(deployment.nginx_url, sender, text) for text in questions]
+    assert "/articles/reset-password" in replies[0]
+    assert "glad that solved it" in replies[3]
+    assert all(replies)
+
+    upstreams = {
+        line.split()[1]
+        for line in deployment.nginx_log.read_text().splitlines()
+        if line.startswith("/webhooks/rest/webhook")
+    }
+    assert upstreams == {f"{s.host}:{s.rasa_port}" for s in deployment.servers}
+    assert user_texts(deployment.servers[1], sender) == questions
+
+
+def test_messages_sent_at_once_to_both_servers_are_all_kept(deployment: Deployment) -> None:
+    """Rasa's lock store makes the servers take one conversation's messages one at a time; without a
+    shared lock two servers save over each other's events."""
+    sender = f"scale-{uuid.uuid4().hex}"
+    texts = [f"hello number {n}" for n in range(6)]
+    targets = [deployment.servers[n % 2].rasa_url for n in range(len(texts))]
+    with concurrent.futures.ThreadPoolExecutor(len(texts)) as pool:
+        replies = list(pool.map(lambda pair: say(pair[0], sender, pair[1]), zip(targets, texts, strict=True)))
+    assert all(replies)
+    assert sorted(user_texts(deployment.servers[0], sender)) == sorted(texts)
+
+
+def test_a_push_through_either_server_reaches_a_widget_connected_through_nginx(deployment: Deployment) -> None:
+    """An agent's reply goes through whichever server the load balancer picks; the widget's socket
+    lives in one of them."""
+    session_id = uuid.uuid4().hex
+    received: queue.Queue[dict] = queue.Queue()
+    confirmed: queue.Queue[str] = queue.Queue()
+    client = socketio.Client()
+    client.on("bot_uttered", received.put)
+    client.on("session_confirm", confirmed.put)
+    client.connect(deployment.nginx_url, socketio_path="/socket.io", transports=["polling", "websocket"])
+    try:
+        client.emit("session_request", {"session_id": session_id})
+        confirmed.get(timeout=20)
+        client.emit("user_uttered", {"message": "hello", "session_id": session_id})
+        assert received.get(timeout=30)["text"]
+
+        for n, server in enumerate(deployment.servers):
+            words = f"An agent's words, pushed through server {n + 1}"
+            response = httpx.post(
+                f"{server.rasa_url}/conversations/{session_id}/tracker/events",
+                params={"token": server.rasa_token, "execute_side_effects": "true", "output_channel": "socketio"},
+                json={"event": "bot", "text": words},
+                timeout=30,
+            )
+            response.raise_for_status()
+            assert _arrives(received, words)
+    finally:
+        client.disconnect()
+
+
+def _arrives(received: queue.Queue[dict], text: str, timeout: float = 15) -> bool:
+    """Whether a bot message with exactly this text arrives in time (others, e.g. the greeting's, are skipped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if received.get(timeout=max(0.1, deadline - time.monotonic())).get("text") == text:
+                return True
+        except queue.Empty:
+            return False
+    return False
