@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, get_settings
+from bot.config import PROJECT_ROOT, Settings, get_settings
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 # The question splits the answer threshold is chosen on; "test" is kept for reporting.
@@ -140,6 +140,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     conversations.add_argument("--think", type=float, default=2.0, help="seconds between a customer's messages")
     conversations.add_argument("--channels", type=lambda v: tuple(v.split(",")), default=("rest", "socketio"))
+    conversations.add_argument(
+        "--behind-nginx",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N Rasa servers on PostgreSQL and Redis behind nginx, as docs/deploy.md (0: one server, SQLite)",
+    )
+    conversations.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for --behind-nginx")
     conversations.add_argument("--out", type=Path, default=figures / "conversations.json")
     conversations.set_defaults(handler=_bench_conversations)
 
@@ -556,18 +564,27 @@ def _ints(value: str) -> tuple[int, ...]:
 def _bench_conversations(args: argparse.Namespace) -> int:
     from bot.bench.common import bench_settings
     from bot.bench.conversations import run_conversations
+    from bot.bench.tickets import postgres_database
 
-    run_conversations(
-        bench_settings(get_settings()),
-        duration_s=args.duration,
-        closed_duration_s=args.closed_duration,
-        levels=args.levels,
-        closed_customers=args.closed_customers,
-        sequential_duration_s=args.sequential_duration,
-        think_s=args.think,
-        channels=args.channels,
-        out=args.out,
-    )
+    def run(settings: Settings) -> None:
+        run_conversations(
+            settings,
+            duration_s=args.duration,
+            closed_duration_s=args.closed_duration,
+            levels=args.levels,
+            closed_customers=args.closed_customers,
+            sequential_duration_s=args.sequential_duration,
+            think_s=args.think,
+            channels=args.channels,
+            behind_nginx=args.behind_nginx,
+            out=args.out,
+        )
+
+    if not args.behind_nginx:
+        run(bench_settings(get_settings()))
+        return 0
+    with postgres_database(name="kestrel_bench_tracker") as tracker_store_url:
+        run(bench_settings(get_settings(), tracker_store_url=tracker_store_url, redis_url=args.redis_url))
     return 0
 
 

@@ -229,6 +229,21 @@ def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_pat
 
 
 @pytest.mark.e2e
+def test_conversations_bench_runs_through_nginx_in_front_of_two_rasa_servers(
+    project_artifacts: None, tmp_path: Path
+) -> None:
+    tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "2", "--closed-customers", "2", "--think", "0.2",
+            "--sequential-duration", "0", "--channels", "rest,socketio", "--behind-nginx", "2"]  # fmt: skip
+    figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
+    assert figures["behind_nginx"]["rasa_servers"] == 2
+    assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk", "rasa-2"}
+    assert {(r["channel"], r["loop"]) for r in figures["runs"]} == {("rest", "open"), ("rest", "closed"),
+                                                                     ("socketio", "open"), ("socketio", "closed")}  # fmt: skip
+    assert all(r["messages"] > 0 for r in figures["runs"])
+    assert figures["targets"]["errors_total"] == 0
+
+
+@pytest.mark.e2e
 def test_tickets_through_the_chat_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
     figures = run("tickets", "--creates", "2", "--replies", "2", "--chat-customers", "2", "--chat-duration", "3",
                   "--databases", "sqlite", "--out", str(tmp_path / "tickets.json"))  # fmt: skip

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import queue
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,16 +19,15 @@ import pytest
 import socketio
 from psycopg2 import sql
 
+from bot.bench.cluster import start_extra_rasa_servers, start_nginx
 from bot.config import Settings
-from bot.deploy import nginx_site
-from bot.launcher import Stack, start_stack
+from bot.launcher import start_stack
 from tests.conftest import free_port
 from tests.tickets.conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.e2e
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 @dataclass
@@ -60,78 +57,29 @@ def deployment(
     running_stack: Settings, tracker_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("scale-out")
-    servers = [
-        running_stack.model_copy(
-            update={
-                "rasa_port": free_port(),
-                "var_dir": root / f"rasa-{n}",
-                "tracker_store_url": tracker_database,
-                "redis_url": REDIS_URL,
-                "telegram_token": None,
-                "slack_bot_token": None,
-            }
-        )
-        for n in (1, 2)
-    ]
-    stacks: list[Stack] = []
+    first = running_stack.model_copy(
+        update={
+            "rasa_port": free_port(),
+            "var_dir": root / "rasa-1",
+            "tracker_store_url": tracker_database,
+            "redis_url": REDIS_URL,
+            "telegram_token": None,
+            "slack_bot_token": None,
+        }
+    )
+    # One after the other: the first creates the tracker store's tables (docs/deploy.md).
+    stacks = [start_stack(first, only=["rasa"], on_progress=lambda _line: None)]
     nginx = None
     try:
-        # One after the other: the first creates the tracker store's tables (docs/deploy.md).
-        for settings in servers:
-            stacks.append(start_stack(settings, only=["rasa"], on_progress=lambda _line: None))
-        nginx_url, nginx_log, nginx = _start_nginx(root / "nginx", servers)
-        yield Deployment(servers, nginx_url, nginx_log)
+        others, more_stacks = start_extra_rasa_servers(first, 1, root)
+        stacks += more_stacks
+        nginx = start_nginx(root / "nginx", [first, *others])
+        yield Deployment([first, *others], nginx.url, nginx.access_log)
     finally:
         if nginx is not None:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+            nginx.stop()
         for stack in stacks:
             stack.stop()
-
-
-def _start_nginx(directory: Path, servers: list[Settings]) -> tuple[str, Path, subprocess.Popen]:
-    """nginx with the site `python -m bot deploy nginx` prints, logging which server took each request."""
-    directory.mkdir()
-    port = free_port()
-    site = nginx_site(
-        rasa_servers=[f"{s.host}:{s.rasa_port}" for s in servers], helpdesk_servers=[], chat_listen=f"127.0.0.1:{port}"
-    )
-    (directory / "site.conf").write_text(site)
-    log = directory / "access.log"
-    (directory / "nginx.conf").write_text(
-        f"""daemon off;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    log_format upstreams '$request_uri $upstream_addr $status';
-    access_log {log} upstreams;
-    client_body_temp_path {directory}/body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
-    include {directory}/site.conf;
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [NGINX, "-p", str(directory), "-c", str(directory / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,  # it logs to error.log
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{url}/", timeout=2).status_code == 200:  # Rasa's "Hello from Rasa"
-                return url, log, process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"nginx did not start: {(directory / 'error.log').read_text(errors='replace')}")
-        time.sleep(0.2)
 
 
 def say(base_url: str, sender: str, text: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from bot.bench.cluster import start_extra_rasa_servers, start_nginx
 from bot.bench.common import latency_summary, machine, percentile_ratio_interval, process_tree_rss_mb, write_json
 from bot.config import Settings
 from bot.launcher import start_stack
@@ -255,9 +256,14 @@ def run_conversations(
     sequential_duration_s: float = 20,
     think_s: float = 2.0,
     channels: tuple[str, ...] = ("rest", "socketio"),
+    behind_nginx: int = 0,
     out=None,
 ) -> dict[str, Any]:
-    """Start a private stack, run every load, stop it; returns (and writes) the figures."""
+    """Start a private stack, run every load, stop it; returns (and writes) the figures.
+
+    `behind_nginx`: that many Rasa servers behind nginx, the customers talking to nginx
+    (docs/deploy.md; `settings` must name the shared tracker store and Redis); 0: one server.
+    """
     figures: dict[str, Any] = {"machine": machine(), "think_s": think_s}
     started = time.monotonic()
     ready_at: dict[str, float] = {}
@@ -268,8 +274,15 @@ def run_conversations(
 
     stack = start_stack(settings, on_progress=progress)
     figures["startup"] = {"ready_after_s": ready_at, "all_ready_after_s": round(time.monotonic() - started, 1)}
+    stacks, nginx = [stack], None
     try:
-        figures["rss_mb_idle"] = _memory(stack)
+        if behind_nginx:
+            others, more = start_extra_rasa_servers(settings, behind_nginx - 1, settings.var_dir)
+            stacks += more
+            nginx = start_nginx(settings.var_dir / "nginx", [settings, *others])
+            figures["behind_nginx"] = {"rasa_servers": behind_nginx, "tracker_store": "postgresql", "redis": True}
+            settings = settings.model_copy(update={"rasa_server_url": nginx.url})  # the customers' way in
+        figures["rss_mb_idle"] = _memory(stacks)
         all_texts = sorted({t for texts in TEXTS.values() for t in texts})
         expected = asyncio.run(probe_socket_parts(settings.rasa_url, all_texts))
         figures["socket_parts_per_text"] = expected
@@ -297,16 +310,25 @@ def run_conversations(
                 )
                 _say(runs[-1])
         figures["runs"] = runs
-        figures["rss_mb_after_load"] = _memory(stack)
+        figures["rss_mb_after_load"] = _memory(stacks)
     finally:
-        stack.stop()
+        if nginx is not None:
+            nginx.stop()
+        for each in reversed(stacks):
+            each.stop()
     figures["targets"] = _targets(figures["runs"], levels)
     write_json(out, figures)
     return figures
 
 
-def _memory(stack) -> dict[str, float]:
-    return {s.name: round(process_tree_rss_mb(s.process.pid), 1) for s in stack.services if s.process}
+def _memory(stacks) -> dict[str, float]:
+    # The first stack's servers by name; more Rasa servers as rasa-2, rasa-3, ...
+    memory = {}
+    for n, stack in enumerate(stacks):
+        for s in stack.services:
+            if s.process:
+                memory[s.name if n == 0 else f"{s.name}-{n + 1}"] = round(process_tree_rss_mb(s.process.pid), 1)
+    return memory
 
 
 def _say(run: dict[str, Any]) -> None:
