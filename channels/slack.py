@@ -2,6 +2,10 @@
 
 Rasa 3.6's `SlackInput` already refuses requests whose `X-Slack-Signature` does not match
 the signing secret (Slack's v0 scheme, five-minute replay window); that stays as it is.
+
+The events already handled are kept in the process, or, given `redis_url` (several Rasa servers
+behind a load balancer, docs/deploy.md), in Redis, so a retry that lands on another server is
+recognised too.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 # Slack retries an event up to three times within about an hour; a few thousand ids cover that.
 SEEN_EVENTS_KEPT = 5000
+# In Redis, each handled event's id is kept for two hours.
+SEEN_EVENT_SECONDS = 2 * 60 * 60
+SEEN_EVENT_KEY = "kestrel:slack-event:"
 
 
 class SlackBot(rasa_slack.SlackBot):
@@ -51,6 +58,7 @@ class SlackInput(rasa_slack.SlackInput):
         channel = super().from_credentials(credentials)
         assert isinstance(channel, SlackInput)
         channel.api_url = (credentials or {}).get("api_url") or DEFAULT_API_URL
+        channel.redis_url = (credentials or {}).get("redis_url") or None
         # An empty SLACK_CHANNEL means "reply where the customer wrote".
         channel.slack_channel = channel.slack_channel or None
         return channel
@@ -58,6 +66,8 @@ class SlackInput(rasa_slack.SlackInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.api_url = DEFAULT_API_URL
+        self.redis_url: str | None = None
+        self._redis: Any = None  # made on first use, inside the server's event loop
         self._seen_event_ids: OrderedDict[str, None] = OrderedDict()
 
     def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> SlackBot:
@@ -74,20 +84,32 @@ class SlackInput(rasa_slack.SlackInput):
         # Rasa skips retries only for the reason "http_timeout". Slack retries for other
         # reasons too, and a retry of an event that did arrive would be answered twice; one
         # that never arrived must still be answered. Slack's event_id tells them apart.
-        # (Kept per process: behind several Rasa servers, route a team's events to one.)
         event_id = self._event_id(request)
-        if event_id is not None:
-            if event_id in self._seen_event_ids:
-                logger.info(
-                    "Slack retry #%s of %s ignored: already handled",
-                    request.headers.get(self.retry_num_header),
-                    event_id,
-                )
-                return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
-            self._seen_event_ids[event_id] = None
-            while len(self._seen_event_ids) > SEEN_EVENTS_KEPT:
-                self._seen_event_ids.popitem(last=False)
+        if event_id is not None and not await self._first_time(event_id):
+            logger.info(
+                "Slack retry #%s of %s ignored: already handled", request.headers.get(self.retry_num_header), event_id
+            )
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    async def _first_time(self, event_id: str) -> bool:
+        """Note the event as handled; False when it already was, here or on another server."""
+        if self.redis_url:
+            try:
+                if self._redis is None:
+                    from redis import asyncio as redis_asyncio
+
+                    self._redis = redis_asyncio.from_url(self.redis_url)
+                # SET NX: only the first server to see this id sets it.
+                return bool(await self._redis.set(SEEN_EVENT_KEY + event_id, 1, nx=True, ex=SEEN_EVENT_SECONDS))
+            except Exception:  # Redis unreachable: answering a retry twice beats not answering at all
+                logger.exception("Redis unreachable; Slack event %s checked in this server only", event_id)
+        if event_id in self._seen_event_ids:
+            return False
+        self._seen_event_ids[event_id] = None
+        while len(self._seen_event_ids) > SEEN_EVENTS_KEPT:
+            self._seen_event_ids.popitem(last=False)
+        return True
 
     @staticmethod
     def _event_id(request: Request) -> str | None:

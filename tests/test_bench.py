@@ -237,8 +237,8 @@ def test_conversations_bench_runs_through_nginx_in_front_of_two_rasa_servers(
     figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
     assert figures["behind_nginx"]["rasa_servers"] == 2
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk", "rasa-2"}
-    assert {(r["channel"], r["loop"]) for r in figures["runs"]} == {("rest", "open"), ("rest", "closed"),
-                                                                     ("socketio", "open"), ("socketio", "closed")}  # fmt: skip
+    loops = {(r["channel"], r["loop"]) for r in figures["runs"]}
+    assert loops == {("rest", "open"), ("rest", "closed"), ("socketio", "open"), ("socketio", "closed")}
     assert all(r["messages"] > 0 for r in figures["runs"])
     assert figures["targets"]["errors_total"] == 0
 

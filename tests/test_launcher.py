@@ -60,6 +60,51 @@ def test_run_starts_all_three_and_ctrl_c_stops_them(project_artifacts: None, tmp
             launcher.kill()
 
 
+def test_run_only_starts_the_named_server(project_artifacts: None, tmp_path: Path) -> None:
+    """One kind of server per host (docs/deploy.md): here a helpdesk alone."""
+    port = free_port()
+    env = {**os.environ, "SUPPORT_HELPDESK_PORT": str(port), "SUPPORT_VAR_DIR": str(tmp_path)}
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--only", "helpdesk"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert launcher.stdout is not None
+        for line in launcher.stdout:
+            lines.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "".join(lines)
+        assert "Kestrel helpdesk running" in output, output
+        assert f"helpdesk             http://127.0.0.1:{port}/" in output
+        assert "REST channel" not in output and "action server" not in output
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
+        assert len(_children(launcher.pid)) == 1
+        launcher.send_signal(signal.SIGINT)
+        launcher.communicate(timeout=30)
+        assert launcher.returncode == 0
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+
+
+def test_run_only_refuses_an_unknown_server_by_name(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--only", "rasa,webserver"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "SUPPORT_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "unknown service webserver; choose from actions, rasa, helpdesk" in done.stderr
+
+
 def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 

@@ -6,6 +6,7 @@ stateless action servers in a deployment."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import queue
 import time
 import uuid
@@ -22,6 +23,8 @@ from psycopg2 import sql
 from bot.bench.cluster import start_extra_rasa_servers, start_nginx
 from bot.config import Settings
 from bot.launcher import start_stack
+from tests.channels.platform_apis import PlatformApis
+from tests.channels.test_slack import dm_event, new_user_id, post_event, posted_to, signed_headers, wait_for_post
 from tests.conftest import free_port
 from tests.tickets.conftest import POSTGRES_ADMIN_URL
 
@@ -63,8 +66,7 @@ def deployment(
             "var_dir": root / "rasa-1",
             "tracker_store_url": tracker_database,
             "redis_url": REDIS_URL,
-            "telegram_token": None,
-            "slack_bot_token": None,
+            "telegram_token": None,  # Slack stays on, talking to the loopback stand-in
         }
     )
     # One after the other: the first creates the tracker store's tables (docs/deploy.md).
@@ -175,3 +177,29 @@ def _arrives(received: queue.Queue[dict], text: str, timeout: float = 15) -> boo
         except queue.Empty:
             return False
     return False
+
+
+def test_a_slack_retry_that_lands_on_the_other_server_is_not_answered_twice(
+    deployment: Deployment, platform_apis: PlatformApis
+) -> None:
+    first, second = deployment.servers
+    user = new_user_id()
+    event = dm_event(user, "how do i reset my password")
+    channel = event["event"]["channel"]
+    assert post_event(first, event).status_code == 200
+    wait_for_post(platform_apis, channel, "Did this solve it?")
+
+    body = json.dumps(event).encode()
+    assert second.slack_signing_secret
+    retry = {
+        **signed_headers(second.slack_signing_secret, body),
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": "http_error",
+    }
+    retried = post_event(second, event, retry)
+    assert retried.is_success and retried.headers.get("X-Slack-No-Retry") == "1"
+
+    # Once a later message is answered, a reply to the retry would already have been sent.
+    assert post_event(second, dm_event(user, "hello")).status_code == 200
+    wait_for_post(platform_apis, channel, "support assistant")
+    assert [c.params["text"] for c in posted_to(platform_apis, channel)].count("Did this solve it?") == 1
