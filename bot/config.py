@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     # database: Rasa's SQL tracker store at this URL (postgresql://user:password@host:5432/db)
     # instead of the SQLite file above.
     tracker_store_url: str | None = None
-    # ... and one Redis (redis://[:password@]host:6379/0): Rasa's RedisLockStore, so a conversation's
-    # messages are handled one at a time whichever server gets them, and the socket.io channel's Redis
-    # manager, so a push that lands on one server reaches a widget connected to another.
+    # ... and one Redis (redis://[:password@]host:6379/0): the lock store (channels/lock_store.py), so a
+    # conversation's messages are handled one at a time whichever server gets them; the socket.io
+    # channel's Redis manager, so a push that lands on one server reaches a widget connected to another;
+    # and the Slack channel's record of events already handled.
     redis_url: str | None = None
 
     # Tickets: a SQLite file under var/ unless DATABASE_URL names another database (PostgreSQL).

@@ -123,3 +123,15 @@ def test_several_servers_share_the_tracker_store_and_lock_store_without_a_passwo
 def test_a_redis_url_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SUPPORT_REDIS_URL must start with redis://"):
         write_endpoints(Settings(var_dir=tmp_path, redis_url="localhost:6379"))
+
+
+def test_behind_balancers_each_kind_of_server_reaches_the_others_through_theirs(tmp_path: Path) -> None:
+    alone = Settings(var_dir=tmp_path, host="127.0.0.1", rasa_port=5005, action_port=5055)
+    assert alone.rasa_url == "http://127.0.0.1:5005"
+    assert rasa_environment(alone)["SUPPORT_ACTION_ENDPOINT_URL"] == "http://127.0.0.1:5055/webhook"
+
+    behind = Settings(
+        var_dir=tmp_path, rasa_server_url="https://chat.example.com/", action_server_url="http://actions.internal:5055/"
+    )
+    assert behind.rasa_url == "https://chat.example.com"  # the helpdesk's pushes, the demo page's widget
+    assert rasa_environment(behind)["SUPPORT_ACTION_ENDPOINT_URL"] == "http://actions.internal:5055/webhook"
