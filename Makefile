@@ -65,7 +65,7 @@ eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchma
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr.yml --out docs/figures/nlu_hint3_minilm_lr_rasa.json
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr_sparse.yml --out docs/figures/nlu_hint3_minilm_lr_sparse.json
 
-bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
+bench: setup $(NGINX) ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
 	$(APP) -m bot bench conversations --out docs/figures/conversations.json
 	$(APP) -m bot bench kb-scale --out docs/figures/kb_scale.json
 	$(APP) -m bot bench kb-search-scale --out docs/figures/kb_search_scale.json
@@ -73,6 +73,9 @@ bench: setup ## speed and scale figures for docs/benchmarks.md (long: builds a 1
 	$(APP) -m bot bench embedding --out docs/figures/embedding.json
 	$(APP) -m bot bench tickets --out docs/figures/tickets.json
 	$(APP) -m bot bench plots --dir docs/figures
+	# Several Rasa servers (docs/deploy.md): one and two on PostgreSQL and Redis behind nginx, beside one on SQLite.
+	for n in 0 1 2; do $(APP) -m bot bench conversations --levels 10 --duration 30 --sequential-duration 0 \
+		--closed-duration 30 --channels rest --behind-nginx $$n --out docs/figures/scale_out/n$$n.json || exit 1; done
 
 screenshots: setup $(CHROMIUM) ## screenshots in docs/screenshots/ (the widget on desktop and phone, the console's Help centre page), from the browser tests
 	KESTREL_SCREENSHOTS=docs/screenshots $(APP) -m pytest -q tests/browser -k "question_ticket or phone or help_centre_page"
