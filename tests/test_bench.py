@@ -236,6 +236,9 @@ def test_conversations_bench_runs_through_nginx_in_front_of_two_rasa_servers(
             "--sequential-duration", "0", "--channels", "rest,socketio", "--behind-nginx", "2"]  # fmt: skip
     figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
     assert figures["behind_nginx"]["rasa_servers"] == 2
+    # Both servers took REST messages and socket.io customers (each from its own loopback address).
+    by_server = figures["behind_nginx"]["requests_by_server"]
+    assert len(by_server["rest"]) == 2 and len(by_server["socket.io"]) == 2, by_server
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk", "rasa-2"}
     loops = {(r["channel"], r["loop"]) for r in figures["runs"]}
     assert loops == {("rest", "open"), ("rest", "closed"), ("socketio", "open"), ("socketio", "closed")}

@@ -27,6 +27,25 @@ class Nginx:
     access_log: Path  # one line per request: "<uri> <upstream host:port> <status>"
     process: subprocess.Popen
 
+    def requests_by_server(self) -> dict[str, dict[str, int]]:
+        """From the access log: per path kind (rest, socket.io, other), requests per Rasa server.
+
+        A socket.io client over WebSocket is one request (the upgrade), however many messages it sends.
+        """
+        counts: dict[str, dict[str, int]] = {}
+        for line in self.access_log.read_text().splitlines():
+            uri, upstream, _status = line.split(" ", 2)
+            kind = (
+                "rest"
+                if uri.startswith("/webhooks/rest/")
+                else "socket.io"
+                if uri.startswith("/socket.io/")
+                else "other"
+            )
+            by_server = counts.setdefault(kind, {})
+            by_server[upstream] = by_server.get(upstream, 0) + 1
+        return counts
+
     def stop(self) -> None:
         self.process.terminate()
         try:

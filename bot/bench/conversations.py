@@ -85,8 +85,12 @@ class SocketChat:
     turn is over when as many parts arrived as the same text produced in a probe (`expected`).
     """
 
-    def __init__(self, base_url: str, sender: str, expected: dict[str, int]) -> None:
+    def __init__(self, base_url: str, sender: str, expected: dict[str, int], source_address: str | None = None) -> None:
         self.base_url, self.sender, self.expected = base_url, sender, expected
+        # Behind nginx, which keeps a socket.io client to one server by its address (first three
+        # octets), each simulated customer connects from its own loopback address.
+        self.source_address = source_address
+        self.http_session: Any = None
         self.replies: asyncio.Queue[dict] = asyncio.Queue()
         self.stray = 0  # parts that arrived after their turn was counted complete
         self.first_part_at: float | None = None
@@ -95,7 +99,13 @@ class SocketChat:
     async def open(self) -> None:
         import socketio
 
-        self.sio = socketio.AsyncClient(reconnection=False)
+        options: dict[str, Any] = {}
+        if self.source_address:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(local_addr=(self.source_address, 0))
+            self.http_session = options["http_session"] = aiohttp.ClientSession(connector=connector)
+        self.sio = socketio.AsyncClient(reconnection=False, **options)
         confirmed = asyncio.Event()
         self.sio.on("session_confirm", lambda *_: confirmed.set())
         self.sio.on("bot_uttered", self.replies.put_nowait)
@@ -121,6 +131,13 @@ class SocketChat:
     async def close(self) -> None:
         if self.sio is not None:
             await self.sio.disconnect()
+        if self.http_session is not None:
+            await self.http_session.close()
+
+
+def loopback_address(number: int) -> str:
+    """A loopback address of its own for customer `number`: 127.0.<1-250>.1 (Linux answers all of 127/8)."""
+    return f"127.0.{number % 250 + 1}.1"
 
 
 async def probe_socket_parts(base_url: str, texts: list[str], quiet_s: float = 1.5) -> dict[str, int]:
@@ -186,18 +203,24 @@ async def _customer(
 
 async def run_load(
     settings: Settings, channel: str, customers: int, think_s: float, kinds: tuple[str, ...], duration_s: float,
-    expected_parts: dict[str, int], loop: str | None = None,
+    expected_parts: dict[str, int], loop: str | None = None, spread_sources: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """One run: `customers` conversations for `duration_s`; messages started after it are not sent.
-    `loop` names the run ("open" with pauses, "closed" without, unless given)."""
+    `loop` names the run ("open" with pauses, "closed" without, unless given); `spread_sources`: each
+    socket.io customer from its own loopback address."""
     samples: list[Sample] = []
     limits = httpx.Limits(max_connections=customers + 5, max_keepalive_connections=customers + 5)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
+        opened = 0
 
         async def open_chat(sender: str) -> Chat:
+            nonlocal opened
             if channel == "rest":
                 return RestChat(client, f"{settings.rasa_url}/webhooks/rest/webhook", sender)
-            chat = SocketChat(settings.rasa_url, sender, expected_parts)
+            opened += 1
+            chat = SocketChat(
+                settings.rasa_url, sender, expected_parts, loopback_address(opened) if spread_sources else None
+            )
             await chat.open()
             return chat
 
@@ -282,6 +305,7 @@ def run_conversations(
             nginx = start_nginx(settings.var_dir / "nginx", [settings, *others])
             figures["behind_nginx"] = {"rasa_servers": behind_nginx, "tracker_store": "postgresql", "redis": True}
             settings = settings.model_copy(update={"rasa_server_url": nginx.url})  # the customers' way in
+        spread = bool(behind_nginx)
         figures["rss_mb_idle"] = _memory(stacks)
         all_texts = sorted({t for texts in TEXTS.values() for t in texts})
         expected = asyncio.run(probe_socket_parts(settings.rasa_url, all_texts))
@@ -289,28 +313,62 @@ def run_conversations(
         runs = []
         for channel in channels:
             # Warm every path once (first KB search, first socket connection) outside the figures.
-            asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected))
+            asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected, spread_sources=spread))
             # One customer, no pause, all three kinds in turn: every message alone on the server
             # (about 200 KB answers in 20 s here), for latency without queueing.
             if sequential_duration_s:
                 runs.append(
                     asyncio.run(
-                        run_load(settings, channel, 1, 0, MIXED_KINDS, sequential_duration_s, expected, "sequential")
+                        run_load(
+                            settings,
+                            channel,
+                            1,
+                            0,
+                            MIXED_KINDS,
+                            sequential_duration_s,
+                            expected,
+                            "sequential",
+                            spread_sources=spread,
+                        )
                     )
                 )
                 _say(runs[-1])
             for customers in levels:
                 runs.append(
-                    asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, duration_s, expected))
+                    asyncio.run(
+                        run_load(
+                            settings,
+                            channel,
+                            customers,
+                            think_s,
+                            MIXED_KINDS,
+                            duration_s,
+                            expected,
+                            spread_sources=spread,
+                        )
+                    )
                 )
                 _say(runs[-1])
             for kind in TEXTS:
                 runs.append(
-                    asyncio.run(run_load(settings, channel, closed_customers, 0, (kind,), closed_duration_s, expected))
+                    asyncio.run(
+                        run_load(
+                            settings,
+                            channel,
+                            closed_customers,
+                            0,
+                            (kind,),
+                            closed_duration_s,
+                            expected,
+                            spread_sources=spread,
+                        )
+                    )
                 )
                 _say(runs[-1])
         figures["runs"] = runs
         figures["rss_mb_after_load"] = _memory(stacks)
+        if nginx is not None:
+            figures["behind_nginx"]["requests_by_server"] = nginx.requests_by_server()
     finally:
         if nginx is not None:
             nginx.stop()
