@@ -165,13 +165,7 @@ def write_credentials(settings: Settings) -> Path:
         for name, options in channels.items()
         if name not in OPTIONAL_CHANNELS or getattr(settings, OPTIONAL_CHANNELS[name])
     }
-    path = settings.var_dir / "credentials.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Written by bot/launcher.py from credentials.yml at each start; edit that file instead.\n"
-        + yaml.safe_dump(wanted, sort_keys=False, default_flow_style=False)
-    )
-    return path
+    return _write_for_rasa(settings, "credentials.yml", wanted, "edit that file instead")
 
 
 def write_endpoints(settings: Settings) -> Path:
@@ -185,11 +179,16 @@ def write_endpoints(settings: Settings) -> Path:
         endpoints["tracker_store"] = sql_tracker_store(settings.tracker_store_url)
     if settings.redis_url:
         endpoints["lock_store"] = redis_lock_store(settings.redis_url)
-    path = settings.var_dir / "endpoints.yml"
+    return _write_for_rasa(settings, "endpoints.yml", endpoints, "edit that file or the settings instead")
+
+
+def _write_for_rasa(settings: Settings, name: str, content: dict, edit_hint: str) -> Path:
+    """var/<name>: the project's <name> as this start hands it to Rasa."""
+    path = settings.var_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "# Written by bot/launcher.py from endpoints.yml at each start; edit that file or the settings instead.\n"
-        + yaml.safe_dump(endpoints, sort_keys=False, default_flow_style=False)
+        f"# Written by bot/launcher.py from {name} at each start; {edit_hint}.\n"
+        + yaml.safe_dump(content, sort_keys=False, default_flow_style=False)
     )
     return path
 
@@ -238,12 +237,10 @@ def redis_lock_store(url: str) -> dict[str, object]:
 
 def shared_store_passwords(settings: Settings) -> dict[str, str]:
     """The passwords `write_endpoints` refers to, for the Rasa server's environment only."""
-    passwords = {}
-    if settings.tracker_store_url and make_url(settings.tracker_store_url).password:
-        passwords[TRACKER_STORE_PASSWORD] = str(make_url(settings.tracker_store_url).password)
-    if settings.redis_url and urlsplit(settings.redis_url).password:
-        passwords[REDIS_PASSWORD] = str(urlsplit(settings.redis_url).password)
-    return passwords
+    tracker_store_password = make_url(settings.tracker_store_url).password if settings.tracker_store_url else None
+    redis_password = urlsplit(settings.redis_url).password if settings.redis_url else None
+    passwords = {TRACKER_STORE_PASSWORD: tracker_store_password, REDIS_PASSWORD: redis_password}
+    return {name: str(password) for name, password in passwords.items() if password}
 
 
 # What `python -m bot run` starts; `--only` picks some, one host per kind of server (docs/deploy.md).
@@ -256,50 +253,56 @@ def services(settings: Settings, only: Collection[str] = SERVICE_NAMES) -> list[
         raise ValueError(f"unknown service {', '.join(sorted(unknown))}; choose from {', '.join(SERVICE_NAMES)}")
     host = settings.host
     app_python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
-    # Rasa's own `rasa run`, entered through channels/rasa_server.py for its speed fix.
-    rasa = [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-m", "channels.rasa_server"]
-    settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
     # The app's own settings travel to the children as environment variables.
     app_env = settings.as_environment()
-    every = [
-        Service(
+    # Made only for the services asked for: a helpdesk host writes no Rasa files.
+    build = {
+        "actions": lambda: Service(
             "actions",
             [app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
             f"http://{host}:{settings.action_port}/health",
             env=app_env,
         ),
-        Service(
-            "rasa",
-            [
-                *rasa,
-                "run",
-                "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
-                "--cors",
-                "*",
-                "--interface",
-                host,
-                "--port",
-                str(settings.rasa_port),
-                "--endpoints",
-                str(write_endpoints(settings)),
-                "--credentials",
-                str(write_credentials(settings)),
-                "--model",
-                str(settings.models_dir),
-            ],
-            f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",  # this one, not a balancer
-            env=rasa_environment(settings),
-        ),
-        Service(
+        "rasa": lambda: _rasa_service(settings),
+        "helpdesk": lambda: Service(
             "helpdesk",
             [app_python, "-m", "uvicorn", "bot.web.app:app", "--host", host, "--port", str(settings.helpdesk_port)],
             f"http://{host}:{settings.helpdesk_port}/health",
             env=app_env,
         ),
-    ]
-    return [service for service in every if service.name in only]
+    }
+    return [build[name]() for name in SERVICE_NAMES if name in only]
+
+
+def _rasa_service(settings: Settings) -> Service:
+    host = settings.host
+    # Rasa's own `rasa run`, entered through channels/rasa_server.py for its speed fix.
+    rasa = [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-m", "channels.rasa_server"]
+    settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    return Service(
+        "rasa",
+        [
+            *rasa,
+            "run",
+            "--enable-api",
+            "--auth-token",
+            settings.rasa_token,
+            "--cors",
+            "*",
+            "--interface",
+            host,
+            "--port",
+            str(settings.rasa_port),
+            "--endpoints",
+            str(write_endpoints(settings)),
+            "--credentials",
+            str(write_credentials(settings)),
+            "--model",
+            str(settings.models_dir),
+        ],
+        f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",  # this one, not a balancer
+        env=rasa_environment(settings),
+    )
 
 
 def migrate_ticket_database(settings: Settings) -> None:

@@ -69,23 +69,22 @@ class AtomicRedisLockStore(RedisLockStore):
         except Exception as error:  # Rasa's own wording and type, which its message handling expects
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
-    def update_lock(self, conversation_id: str) -> None:
-        def drop_expired(lock: TicketLock | None) -> tuple[Any, None]:
+    def _edit(self, conversation_id: str, edit: Callable[[TicketLock], None]) -> None:
+        """Apply `edit` to the stored lock, if there is one, as one transaction."""
+
+        def change(lock: TicketLock | None) -> tuple[Any, None]:
             if lock is None:
                 return _UNCHANGED, None
-            lock.remove_expired_tickets()
+            edit(lock)
             return lock, None
 
-        self._change(conversation_id, drop_expired)
+        self._change(conversation_id, change)
+
+    def update_lock(self, conversation_id: str) -> None:
+        self._edit(conversation_id, lambda lock: lock.remove_expired_tickets())
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def remove(lock: TicketLock | None) -> tuple[Any, None]:
-            if lock is None:
-                return _UNCHANGED, None
-            lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, remove)
+        self._edit(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         def remove_then_delete_if_nobody_waits(lock: TicketLock | None) -> tuple[Any, None]:

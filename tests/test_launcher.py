@@ -29,14 +29,8 @@ def test_run_starts_all_three_and_ctrl_c_stops_them(project_artifacts: None, tmp
     launcher = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
-    lines: list[str] = []
     try:
-        assert launcher.stdout is not None
-        for line in launcher.stdout:
-            lines.append(line)
-            if line.startswith("Press Ctrl-C"):
-                break
-        output = "".join(lines)
+        output = _output_until_ready(launcher)
         assert "Kestrel support bot is running" in output, output
         assert f"POST http://127.0.0.1:{ports['SUPPORT_RASA_PORT']}/webhooks/rest/webhook" in output
         reply = httpx.post(
@@ -71,14 +65,8 @@ def test_run_only_starts_the_named_server(project_artifacts: None, tmp_path: Pat
         stdout=subprocess.PIPE,
         text=True,
     )
-    lines: list[str] = []
     try:
-        assert launcher.stdout is not None
-        for line in launcher.stdout:
-            lines.append(line)
-            if line.startswith("Press Ctrl-C"):
-                break
-        output = "".join(lines)
+        output = _output_until_ready(launcher)
         assert "Kestrel helpdesk running" in output, output
         assert f"helpdesk             http://127.0.0.1:{port}/" in output
         assert "REST channel" not in output and "action server" not in output
@@ -103,6 +91,17 @@ def test_run_only_refuses_an_unknown_server_by_name(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "unknown service webserver; choose from actions, rasa, helpdesk" in done.stderr
+
+
+def _output_until_ready(launcher: subprocess.Popen) -> str:
+    """What the launcher printed, up to its "Press Ctrl-C to stop." line."""
+    assert launcher.stdout is not None
+    lines: list[str] = []
+    for line in launcher.stdout:
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    return "".join(lines)
 
 
 def _children(pid: int) -> list[int]:

@@ -6,27 +6,23 @@ stateless action servers in a deployment."""
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import queue
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import psycopg2
 import pytest
 import socketio
-from psycopg2 import sql
 
-from bot.bench.cluster import start_extra_rasa_servers, start_nginx
+from bot.bench.cluster import Nginx, start_extra_rasa_servers, start_nginx
+from bot.bench.tickets import postgres_database
 from bot.config import Settings
 from bot.launcher import start_stack
 from tests.channels.platform_apis import PlatformApis
-from tests.channels.test_slack import dm_event, new_user_id, post_event, posted_to, signed_headers, wait_for_post
+from tests.channels.test_slack import dm_event, new_user_id, post_event, posted_to, retry_headers, wait_for_post
 from tests.conftest import free_port
-from tests.tickets.conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.e2e
 
@@ -36,23 +32,13 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @dataclass
 class Deployment:
     servers: list[Settings]  # each Rasa server's own settings (its port)
-    nginx_url: str
-    nginx_log: Path
+    nginx: Nginx
 
 
 @pytest.fixture(scope="module")
 def tracker_database() -> Iterator[str]:
-    name = f"test_tracker_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(POSTGRES_ADMIN_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
+    with postgres_database(name="test_tracker") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +62,7 @@ def deployment(
         others, more_stacks = start_extra_rasa_servers(first, 1, root)
         stacks += more_stacks
         nginx = start_nginx(root / "nginx", [first, *others])
-        yield Deployment([first, *others], nginx.url, nginx.access_log)
+        yield Deployment([first, *others], nginx)
     finally:
         if nginx is not None:
             nginx.stop()
@@ -111,16 +97,12 @@ def test_a_conversation_goes_on_when_its_next_message_lands_on_the_other_server(
 def test_nginx_spreads_one_conversation_over_both_servers(deployment: Deployment) -> None:
     sender = f"scale-{uuid.uuid4().hex}"
     questions = ["how do i reset my password", "/deny", "where is my order", "/affirm", "hello", "thanks"]
-    replies = [say(deployment.nginx_url, sender, text) for text in questions]
+    replies = [say(deployment.nginx.url, sender, text) for text in questions]
     assert "/articles/reset-password" in replies[0]
     assert "glad that solved it" in replies[3]
     assert all(replies)
 
-    upstreams = {
-        line.split()[1]
-        for line in deployment.nginx_log.read_text().splitlines()
-        if line.startswith("/webhooks/rest/webhook")
-    }
+    upstreams = set(deployment.nginx.requests_by_server()["rest"])
     assert upstreams == {f"{s.host}:{s.rasa_port}" for s in deployment.servers}
     assert user_texts(deployment.servers[1], sender) == questions
 
@@ -146,7 +128,7 @@ def test_a_push_through_either_server_reaches_a_widget_connected_through_nginx(d
     client = socketio.Client()
     client.on("bot_uttered", received.put)
     client.on("session_confirm", confirmed.put)
-    client.connect(deployment.nginx_url, socketio_path="/socket.io", transports=["polling", "websocket"])
+    client.connect(deployment.nginx.url, socketio_path="/socket.io", transports=["polling", "websocket"])
     try:
         client.emit("session_request", {"session_id": session_id})
         confirmed.get(timeout=20)
@@ -189,14 +171,7 @@ def test_a_slack_retry_that_lands_on_the_other_server_is_not_answered_twice(
     assert post_event(first, event).status_code == 200
     wait_for_post(platform_apis, channel, "Did this solve it?")
 
-    body = json.dumps(event).encode()
-    assert second.slack_signing_secret
-    retry = {
-        **signed_headers(second.slack_signing_secret, body),
-        "X-Slack-Retry-Num": "1",
-        "X-Slack-Retry-Reason": "http_error",
-    }
-    retried = post_event(second, event, retry)
+    retried = post_event(second, event, retry_headers(second, event, "http_error"))
     assert retried.is_success and retried.headers.get("X-Slack-No-Retry") == "1"
 
     # Once a later message is answered, a reply to the retry would already have been sent.

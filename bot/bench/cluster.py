@@ -35,14 +35,7 @@ class Nginx:
         counts: dict[str, dict[str, int]] = {}
         for line in self.access_log.read_text().splitlines():
             uri, upstream, _status = line.split(" ", 2)
-            kind = (
-                "rest"
-                if uri.startswith("/webhooks/rest/")
-                else "socket.io"
-                if uri.startswith("/socket.io/")
-                else "other"
-            )
-            by_server = counts.setdefault(kind, {})
+            by_server = counts.setdefault(_path_kind(uri), {})
             by_server[upstream] = by_server.get(upstream, 0) + 1
         return counts
 
@@ -53,6 +46,14 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _path_kind(uri: str) -> str:
+    if uri.startswith("/webhooks/rest/"):
+        return "rest"
+    if uri.startswith("/socket.io/"):
+        return "socket.io"
+    return "other"
 
 
 def start_extra_rasa_servers(settings: Settings, count: int, root: Path) -> tuple[list[Settings], list[Stack]]:

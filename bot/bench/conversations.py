@@ -203,11 +203,12 @@ async def _customer(
 
 async def run_load(
     settings: Settings, channel: str, customers: int, think_s: float, kinds: tuple[str, ...], duration_s: float,
-    expected_parts: dict[str, int], loop: str | None = None, spread_sources: bool = False,
+    expected_parts: dict[str, int], loop: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """One run: `customers` conversations for `duration_s`; messages started after it are not sent.
-    `loop` names the run ("open" with pauses, "closed" without, unless given); `spread_sources`: each
-    socket.io customer from its own loopback address."""
+    `loop` names the run ("open" with pauses, "closed" without, unless given). Behind a load balancer
+    (`settings.rasa_server_url`), each socket.io customer comes from its own loopback address."""
+    spread_sources = settings.rasa_server_url is not None
     samples: list[Sample] = []
     limits = httpx.Limits(max_connections=customers + 5, max_keepalive_connections=customers + 5)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
@@ -305,7 +306,6 @@ def run_conversations(
             nginx = start_nginx(settings.var_dir / "nginx", [settings, *others])
             figures["behind_nginx"] = {"rasa_servers": behind_nginx, "tracker_store": "postgresql", "redis": True}
             settings = settings.model_copy(update={"rasa_server_url": nginx.url})  # the customers' way in
-        spread = bool(behind_nginx)
         figures["rss_mb_idle"] = _memory(stacks)
         all_texts = sorted({t for texts in TEXTS.values() for t in texts})
         expected = asyncio.run(probe_socket_parts(settings.rasa_url, all_texts))
@@ -313,56 +313,24 @@ def run_conversations(
         runs = []
         for channel in channels:
             # Warm every path once (first KB search, first socket connection) outside the figures.
-            asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected, spread_sources=spread))
+            asyncio.run(run_load(settings, channel, 2, 0, MIXED_KINDS, 3, expected))
             # One customer, no pause, all three kinds in turn: every message alone on the server
             # (about 200 KB answers in 20 s here), for latency without queueing.
             if sequential_duration_s:
                 runs.append(
                     asyncio.run(
-                        run_load(
-                            settings,
-                            channel,
-                            1,
-                            0,
-                            MIXED_KINDS,
-                            sequential_duration_s,
-                            expected,
-                            "sequential",
-                            spread_sources=spread,
-                        )
+                        run_load(settings, channel, 1, 0, MIXED_KINDS, sequential_duration_s, expected, "sequential")
                     )
                 )
                 _say(runs[-1])
             for customers in levels:
                 runs.append(
-                    asyncio.run(
-                        run_load(
-                            settings,
-                            channel,
-                            customers,
-                            think_s,
-                            MIXED_KINDS,
-                            duration_s,
-                            expected,
-                            spread_sources=spread,
-                        )
-                    )
+                    asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, duration_s, expected))
                 )
                 _say(runs[-1])
             for kind in TEXTS:
                 runs.append(
-                    asyncio.run(
-                        run_load(
-                            settings,
-                            channel,
-                            closed_customers,
-                            0,
-                            (kind,),
-                            closed_duration_s,
-                            expected,
-                            spread_sources=spread,
-                        )
-                    )
+                    asyncio.run(run_load(settings, channel, closed_customers, 0, (kind,), closed_duration_s, expected))
                 )
                 _say(runs[-1])
         figures["runs"] = runs

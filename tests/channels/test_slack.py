@@ -84,6 +84,17 @@ def post_event(settings: Settings, event: dict[str, Any], headers: dict[str, str
     return httpx.post(f"{settings.rasa_url}/webhooks/slack/webhook", content=body, headers=headers, timeout=30)
 
 
+def retry_headers(settings: Settings, event: dict[str, Any], reason: str) -> dict[str, str]:
+    """Slack's retry of `event`: the same body (same event_id), newly signed, with the retry headers."""
+    assert settings.slack_signing_secret
+    body = json.dumps(event).encode()
+    return {
+        **signed_headers(settings.slack_signing_secret, body),
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": reason,
+    }
+
+
 def posted_to(apis: PlatformApis, channel: str) -> list[ApiCall]:
     return [c for c in apis.calls("slack", "chat.postMessage") if c.params.get("channel") == channel]
 
@@ -192,15 +203,7 @@ def test_slack_retry_of_a_handled_event_is_not_answered_twice(
     assert post_event(running_stack, event).status_code == 200
     wait_for_post(platform_apis, channel, "Did this solve it?")
 
-    # Slack's retry: the same body (same event_id), newly signed, with the retry headers.
-    body = json.dumps(event).encode()
-    assert running_stack.slack_signing_secret
-    retry_headers = {
-        **signed_headers(running_stack.slack_signing_secret, body),
-        "X-Slack-Retry-Num": "1",
-        "X-Slack-Retry-Reason": reason,
-    }
-    retried = post_event(running_stack, event, retry_headers)
+    retried = post_event(running_stack, event, retry_headers(running_stack, event, reason))
     assert retried.is_success
     assert retried.headers.get("X-Slack-No-Retry") == "1"
 
@@ -219,14 +222,7 @@ def test_a_retry_of_an_event_that_never_arrived_is_answered(
 ) -> None:
     user = new_user_id()
     event = dm_event(user, "hello")
-    body = json.dumps(event).encode()
-    assert running_stack.slack_signing_secret
-    headers = {
-        **signed_headers(running_stack.slack_signing_secret, body),
-        "X-Slack-Retry-Num": "1",
-        "X-Slack-Retry-Reason": "http_error",
-    }
-    assert post_event(running_stack, event, headers).status_code == 200
+    assert post_event(running_stack, event, retry_headers(running_stack, event, "http_error")).status_code == 200
     wait_for_post(platform_apis, event["event"]["channel"], "support assistant")
 
 
