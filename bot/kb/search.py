@@ -40,6 +40,7 @@ import numpy as np
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
+from bot.kb.spelling import Speller
 from bot.kb.words import model_words, reads_as_words
 
 __all__ = ["MAX_QUERY_CHARS", "TOP_K", "Answer", "Hit", "KnowledgeBase", "Mode", "clean_query", "limit_query_threads"]
@@ -153,6 +154,11 @@ class KnowledgeBase:
         self._question_article, self._question_start, self._question_count = _question_rows(index, self.article_ids)
         # Customers' words from the example questions count as the help centre's own words.
         self._question_words = self.lexical.words_of([q for meta in index.articles.values() for q in meta.questions])
+        self._speller = Speller(
+            [chunk.text for chunk in index.chunks]
+            + [text for meta in index.articles.values() for text in (meta.title, *meta.questions)],
+            self._model_words,
+        )
 
     @classmethod
     def load(cls, index_dir: Path, *, threshold: float, embedder: Embedder | None = None) -> KnowledgeBase:
@@ -188,13 +194,17 @@ class KnowledgeBase:
         """Ranked articles, best first, at most `top_k` of them.
 
         `query_vector` is the embedding of the whole `question`; it is not used when the search
-        reads the question cut short (MAX_QUERY_CHARS), since that is another text.
+        reads another text: the question cut short (MAX_QUERY_CHARS) or with its misspelt words
+        put right (bot/kb/spelling.py).
         """
         query = clean_query(question)
         if not query or not self.index.chunks:
             return []
         if query_vector is not None and len(query) < len(" ".join(question.split())):
             query_vector = None
+        corrected = self._speller.correct(query)
+        if corrected != query:  # "camra" read as "camera"; the vector given was of the misspelt words
+            query, query_vector = corrected, None
         rows, scores, query_vector = self._chunk_scores(query, mode, query_vector)
         best, articles = self._best_per_article(rows, scores)
         # float64 from here, as the hits' scores are Python floats.
