@@ -348,12 +348,16 @@ def _kb_query(args: argparse.Namespace) -> int:
 
 
 def _kb_search(args: argparse.Namespace) -> int:
+    from bot.kb.search import clean_query
+
     kb = _load_kb(args.index)
     answer = kb.answer(args.question, top_k=args.top_k)
     if not answer.hits:
         print("Ask a question to search the knowledge base.")
         return 0
     verdict = "answer" if answer.decision == "answer" else "escalate (no article is a confident match)"
+    if (read_as := kb.read_as(args.question)) != clean_query(args.question):
+        print(f"read as: {read_as}")
     print(f"decision: {verdict}   threshold {kb.threshold:.3f}\n")
     for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage if len(hit.passage) <= 200 else hit.passage[:197] + "..."

@@ -70,6 +70,14 @@ def test_kb_search_prints_a_readable_ranked_list(small_index: Path) -> None:
     assert result.stdout.splitlines()[0].startswith("decision: ")
     assert "1. Track your order  [track-order]" in result.stdout
     assert "https://help.example/track-order" in result.stdout
+    assert "read as" not in result.stdout
+
+
+def test_kb_search_says_how_it_read_a_misspelt_question(small_index: Path) -> None:
+    result = bot("kb", "search", "forgot my  pasword", "--index", str(small_index))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "read as: forgot my password"
+    assert "1. Reset your password  [reset-password]" in result.stdout
 
 
 def test_kb_calibrate_uses_a_file_without_splits_whole_and_explains_a_useless_one(

@@ -175,6 +175,11 @@ class KnowledgeBase:
             question, self._model_words, lambda words: self.lexical.knows_any(words, also_known=self._question_words)
         )
 
+    def read_as(self, question: str) -> str:
+        """The text the search reads: the question cleaned and cut, its misspelt words put right
+        ("my camra" -> "my camera", bot/kb/spelling.py)."""
+        return self._speller.correct(clean_query(question))
+
     def answer(self, question: str, *, top_k: int = TOP_K, query_vector: np.ndarray | None = None) -> Answer:
         """Search and decide. An empty question escalates with no hits.
 
@@ -203,7 +208,7 @@ class KnowledgeBase:
         if query_vector is not None and len(query) < len(" ".join(question.split())):
             query_vector = None
         corrected = self._speller.correct(query)
-        if corrected != query:  # "camra" read as "camera"; the vector given was of the misspelt words
+        if corrected != query:  # the vector given was of the misspelt words
             query, query_vector = corrected, None
         rows, scores, query_vector = self._chunk_scores(query, mode, query_vector)
         best, articles = self._best_per_article(rows, scores)
