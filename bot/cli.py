@@ -139,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
         "--sequential-duration", type=float, default=20, help="seconds of one customer without pauses (0: skip)"
     )
     conversations.add_argument("--think", type=float, default=2.0, help="seconds between a customer's messages")
+    conversations.add_argument(
+        "--min-noop-answers",
+        type=int,
+        default=100,
+        help="open-loop runs last long enough for about this many do-nothing answers (0: just --duration)",
+    )
     conversations.add_argument("--channels", type=lambda v: tuple(v.split(",")), default=("rest", "socketio"))
     conversations.add_argument(
         "--behind-nginx",
@@ -581,6 +587,7 @@ def _bench_conversations(args: argparse.Namespace) -> int:
             think_s=args.think,
             channels=args.channels,
             behind_nginx=args.behind_nginx,
+            min_noop_answers=args.min_noop_answers,
             out=args.out,
         )
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bot.bench.common import percentile, percentile_ratio_interval
+from bot.bench.conversations import open_loop_duration
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
 from bot.bench.tickets import DESCRIPTION, _chat_answer
@@ -208,10 +209,17 @@ def test_simulated_customer_answers_the_ticket_form(bot_says: str, customer_type
     assert _chat_answer(bot_says, "me@example.com") == customer_types
 
 
+def test_open_loop_runs_last_long_enough_for_a_hundred_do_nothing_answers() -> None:
+    # One customer pausing 2 s sends plain, noop, kb, kb: a do-nothing message every 8 s.
+    assert open_loop_duration(180, customers=1, think_s=2.0, min_noop_answers=100) == pytest.approx(800)
+    assert open_loop_duration(180, customers=10, think_s=2.0, min_noop_answers=100) == 180
+    assert open_loop_duration(60, customers=1, think_s=2.0, min_noop_answers=0) == 60
+
+
 @pytest.mark.e2e
 def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
     tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2",
-            "--sequential-duration", "1"]  # fmt: skip
+            "--sequential-duration", "1", "--min-noop-answers", "0"]  # fmt: skip
     figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
     assert set(figures["startup"]["ready_after_s"]) == {"actions", "rasa", "helpdesk"}
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk"}
@@ -233,7 +241,8 @@ def test_conversations_bench_runs_through_nginx_in_front_of_two_rasa_servers(
     project_artifacts: None, tmp_path: Path
 ) -> None:
     tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "2", "--closed-customers", "2", "--think", "0.2",
-            "--sequential-duration", "0", "--channels", "rest,socketio", "--behind-nginx", "2"]  # fmt: skip
+            "--sequential-duration", "0", "--channels", "rest,socketio", "--behind-nginx", "2",
+            "--min-noop-answers", "0"]  # fmt: skip
     figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
     assert figures["behind_nginx"]["rasa_servers"] == 2
     # Both servers took REST messages and socket.io customers (each from its own loopback address).
