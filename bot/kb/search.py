@@ -9,9 +9,12 @@ threshold on it can say "I know" or "I don't know":
               - UNKNOWN_WORDS_WEIGHT * share of the query's words the help centre never uses
               - NOT_ANSWERED_WEIGHT * best cosine(query, the questions the help centre does not answer)
 
-The BM25 term saturates below 1, so exact keyword overlap (product names, error codes)
-lifts a passage without letting a long keyword-stuffed chunk dominate. The centroid (the
-mean of the article's chunk vectors) is what the article is about as a whole: it keeps one
+Before any of it, the question's misspelt words are put right ("camra" -> "camera",
+bot/kb/spelling.py).
+
+The BM25 term saturates below 1, so exact keyword overlap (product names, error codes) lifts a
+passage without letting a long keyword-stuffed chunk dominate. The centroid (the mean of the
+article's chunk vectors) is what the article is about as a whole: it keeps one
 passage that merely names the same product ("my doorbell...") from outranking the article
 about what the customer wants done with it. The example questions (the title and the
 questions its writer added, `example_questions`) are how customers ask for the article: a
