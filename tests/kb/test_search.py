@@ -272,3 +272,17 @@ def test_a_question_close_to_one_the_help_centre_does_not_answer_is_less_sure_an
     # The question is its own closest not-answered question: cosine 1.
     for a, b in zip(with_list, without, strict=True):
         assert a.score == pytest.approx(b.score - search_module.NOT_ANSWERED_WEIGHT, abs=1e-5)
+
+
+def test_the_search_reads_a_misspelt_question_as_corrected(kb: KnowledgeBase) -> None:
+    misspelt = kb.search("forgot my pasword, need a reset lnik")
+    written_right = kb.search("forgot my password, need a reset link")
+    assert [(h.article_id, h.score) for h in misspelt] == [(h.article_id, h.score) for h in written_right]
+
+
+def test_a_vector_of_the_misspelt_question_is_not_used(kb: KnowledgeBase) -> None:
+    question = "forgot my pasword"
+    given = kb.embedder.embed([question])[0]
+    with_vector = kb.search(question, query_vector=given)
+    assert [h.score for h in with_vector] == [h.score for h in kb.search("forgot my password")]
+    assert kb.embedder.calls[-1] == ["forgot my password"]

@@ -1,12 +1,6 @@
-from pathlib import Path
-
 import pytest
 
-from bot.kb.index import build_index, load_index
-from bot.kb.search import KnowledgeBase
 from bot.kb.spelling import Speller
-from tests.factories import write_small_kb
-from tests.fakes import HashingEmbedder
 
 HELP_CENTRE = [
     "Restart the camera from the app. A camera that stays offline needs its battery charged.",
@@ -60,24 +54,3 @@ def test_a_word_of_the_models_vocabulary_is_not_corrected() -> None:
 def test_the_help_centres_most_used_word_wins_a_tie() -> None:
     # "camerax" is one typo from "camera" (used twice) and "cameras" (once).
     assert Speller(HELP_CENTRE, model_words=frozenset()).correct("camerax") == "camera"
-
-
-@pytest.fixture
-def kb(tmp_path: Path) -> KnowledgeBase:
-    source = write_small_kb(tmp_path / "kb")
-    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
-    return KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.7)
-
-
-def test_the_search_reads_a_misspelt_question_as_corrected(kb: KnowledgeBase) -> None:
-    misspelt = kb.search("forgot my pasword, need a reset lnik")
-    written_right = kb.search("forgot my password, need a reset link")
-    assert [(h.article_id, h.score) for h in misspelt] == [(h.article_id, h.score) for h in written_right]
-
-
-def test_a_vector_of_the_misspelt_question_is_not_used(kb: KnowledgeBase) -> None:
-    question = "forgot my pasword"
-    given = kb.embedder.embed([question])[0]
-    with_vector = kb.search(question, query_vector=given)
-    assert [h.score for h in with_vector] == [h.score for h in kb.search("forgot my password")]
-    assert kb.embedder.calls[-1] == ["forgot my password"]
