@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from wordfreq import get_frequency_dict
 
@@ -40,8 +39,11 @@ _WORD = re.compile(r"(?<![\w@./-])[A-Za-z]+(?![\w@/-])")
 class Speller:
     """Corrects non-words to the help centre's own words."""
 
-    def __init__(self, help_centre_texts: Iterable[str], model_words: frozenset[str]) -> None:
-        self._uses = Counter(word for text in help_centre_texts for word in re.findall(r"[a-z]+", text.lower()))
+    def __init__(self, help_centre_uses: Callable[[str], bool], model_words: frozenset[str]) -> None:
+        # Whether the help centre has a (lower-case) word as written: asked of the BM25 index, which
+        # keeps its words (bot/kb/lexical.py), as counting them again took 3 s more per 100,000
+        # passages at load.
+        self._uses = help_centre_uses
         self._model_words = model_words
         # Each English word's share of all words (wordfreq's large list: 321,000 words, about 40 MB).
         self._english: dict[str, float] = get_frequency_dict("en")
@@ -52,18 +54,18 @@ class Speller:
 
     def _correction(self, word: str) -> str:
         lowered = word.lower()
-        if len(lowered) < TYPO_MIN_LETTERS or lowered in self._uses or lowered in self._model_words:
+        if len(lowered) < TYPO_MIN_LETTERS or lowered in self._model_words:
             return word
-        if _zipf(self._english.get(lowered, 0.0)) >= NON_WORD_ZIPF:
+        if _zipf(self._english.get(lowered, 0.0)) >= NON_WORD_ZIPF or self._uses(lowered):
             return word
+        # What an English spell checker would make of it: the neighbour English uses most. Where
+        # several tie (most often words English never uses), one the help centre uses, so that its
+        # product names are found.
         neighbours = set(one_typo_away(lowered))
-        if not any(spelling in self._uses for spelling in neighbours):
-            return word
-        # What an English spell checker would make of it; ties go to the help centre's more used word.
-        likeliest = max(
-            neighbours, key=lambda spelling: (self._english.get(spelling, 0.0), self._uses[spelling], spelling)
-        )
-        return likeliest if likeliest in self._uses else word
+        most = max(self._english.get(spelling, 0.0) for spelling in neighbours)
+        likeliest = sorted(spelling for spelling in neighbours if self._english.get(spelling, 0.0) == most)
+        used = [spelling for spelling in likeliest if self._uses(spelling)]
+        return used[0] if used else word
 
 
 def _zipf(frequency: float) -> float:

@@ -185,3 +185,28 @@ def test_the_share_of_unknown_words_forgives_one_typo_and_ignores_stop_words() -
     assert lexical.unknown_share("fingerprint", also_known=lexical.words_of(["a fingerprint reader"])) == 0.0
     assert lexical.unknown_share("the") == lexical.unknown_share("") == 0.0  # no word that says anything
     assert lexical.unknown_share("xyz") == 1.0  # too short to forgive a typo in
+
+
+def test_bm25_scores_are_those_of_bm25s_own_stemmed_tokenizing() -> None:
+    # The index splits the text once and stems the words itself, to keep the words as written.
+    import bm25s
+    import Stemmer
+
+    from bot.kb.lexical import LexicalIndex
+
+    texts = [
+        "Reset your password with the link we email you.",
+        "The doorbell's batteries last months; charging takes 2 hours.",
+        "Cameras record clips to the cloud. Recording stops when the camera is offline.",
+        "",
+    ]
+    stemmer = Stemmer.Stemmer("english")
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    lexical = LexicalIndex(texts)
+    for query in ["resetting passwords", "camera recordings offline", "battery charged", "the doorbell"]:
+        terms = [t for t in lexical.terms(query) if lexical.knows(t)]
+        np.testing.assert_allclose(lexical.scores(query), reference.get_scores(terms), rtol=1e-6)
+        assert lexical.scores(query).max() > 0
+    assert {"cameras", "camera", "recording", "doorbell"} <= lexical.written_words
+    assert "batteries" in lexical.written_words and "batteri" not in lexical.written_words  # not stemmed
