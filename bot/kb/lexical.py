@@ -35,7 +35,7 @@ class LexicalIndex:
         self._retriever = bm25s.BM25()
         # Split without the stemmer, then stemmed as bm25s.tokenize(stemmer=...) would: the one pass
         # over the text also gives the help centre's words as written, which the speller asks for
-        # (bot/kb/spelling.py; counting them apart took 3 s more per 100,000 passages at load).
+        # (bot/kb/spelling.py; counting them apart cost 1 s more per 100,000 passages at load).
         written = bm25s.tokenize(texts, stopwords="en", show_progress=False)
         self.written_words = frozenset(written.vocab)
         self._retriever.index(self._stemmed(written), show_progress=False)

@@ -41,7 +41,7 @@ class Speller:
 
     def __init__(self, help_centre_uses: Callable[[str], bool], model_words: frozenset[str]) -> None:
         # Whether the help centre has a (lower-case) word as written: asked of the BM25 index, which
-        # keeps its words (bot/kb/lexical.py), as counting them again took 3 s more per 100,000
+        # keeps its words (bot/kb/lexical.py), as counting them again cost 1 s more per 100,000
         # passages at load.
         self._uses = help_centre_uses
         self._model_words = model_words
