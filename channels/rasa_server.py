@@ -1,4 +1,4 @@
-"""Rasa's own command line (`rasa run ...`), with five speed fixes to Rasa 3.6 applied first.
+"""Rasa's own command line (`rasa run ...`), with six speed fixes to Rasa 3.6 applied first.
 
 Run with Rasa's Python from the project root, as the launcher does:
     .venv-rasa/bin/python -m channels.rasa_server run --enable-api ...
@@ -33,6 +33,14 @@ scale"); none changes what Rasa answers or stores.
    collections (`gc.freeze()`), which then walk only what the conversations create.
    Frozen objects are still freed by reference counting; only a model replaced through the
    HTTP API would keep its cyclic garbage (the launcher restarts the server instead).
+6. `install_one_flush_per_bot_turn`: Rasa sends a turn's bot messages one after another and
+   then predicts and saves without yielding to the event loop. A channel whose sends only
+   queue the message (socket.io: engineio's writer task writes it) would hold them all behind
+   that work, so the socket.io channel yielded after each message; under load each yield let
+   other conversations' work run between a KB answer and its "Did this solve it?". The turn's
+   messages are now all queued, then the channel's `flush()` (if it has one) runs once. Found
+   by reading the code, not py-spy; a small gain (docs/benchmarks.md, "Fix: a turn's socket.io
+   messages leave together").
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ __all__ = [
     "install_event_type_cache",
     "install_gc_freeze_after_model_load",
     "install_kept_http_sessions",
+    "install_one_flush_per_bot_turn",
     "install_speed_fixes",
     "install_sqlite_tracker_tuning",
     "main",
@@ -177,12 +186,39 @@ def install_gc_freeze_after_model_load() -> None:
     run.load_agent_on_start = load_agent_on_start  # type: ignore[assignment]
 
 
+def install_one_flush_per_bot_turn() -> None:
+    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import BotUttered, Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if getattr(MessageProcessor._send_bot_messages, "flushes_once", False):
+        return
+
+    async def _send_bot_messages(
+        events: list[Event], tracker: DialogueStateTracker, output_channel: OutputChannel
+    ) -> None:
+        """Rasa's own loop (every BotUttered, in order), then one flush for the whole turn."""
+        sent = False
+        for event in events:
+            if isinstance(event, BotUttered):
+                await output_channel.send_response(tracker.sender_id, event.message())
+                sent = True
+        flush = getattr(output_channel, "flush", None)
+        if sent and flush is not None:
+            await flush()
+
+    _send_bot_messages.flushes_once = True  # type: ignore[attr-defined]
+    MessageProcessor._send_bot_messages = staticmethod(_send_bot_messages)  # type: ignore[method-assign,assignment]
+
+
 def install_speed_fixes() -> None:
     install_cached_action_validator()
     install_kept_http_sessions()
     install_event_type_cache()
     install_sqlite_tracker_tuning()
     install_gc_freeze_after_model_load()
+    install_one_flush_per_bot_turn()
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ its own, so one KB answer ("Here's what I found in **Title**:", the passage, the
 reached the widget as three bubbles and three socket.io events. This channel emits one event
 per bot message with its paragraphs inside, and the buttons on it; the widget draws the
 paragraphs (widget/src/markdown.js), and the chat history (bot/web/widget.py) is cut the same
-way, so a reload redraws exactly what was shown live. Each message is also on its way before Rasa
-goes on (see `_send_message`). Everything else (sessions, JWT, the
+way, so a reload redraws exactly what was shown live. A turn's messages are also on their way
+before Rasa goes on (see `flush`). Everything else (sessions, JWT, the
 `socketio` name that pushes use as `output_channel`) is Rasa's own.
 
 With several Rasa servers (docs/deploy.md), a widget's socket lives in one of them while an agent's
@@ -30,13 +30,17 @@ __all__ = ["SocketIOInput", "WholeMessageOutput", "share_rooms_through_redis"]
 
 
 class WholeMessageOutput(rasa_socketio.SocketIOOutput):
-    async def _send_message(self, socket_id: str, response: Any) -> None:
-        await super()._send_message(socket_id, response)
-        # The emit only queues the event for the connection's writer task. Rasa sends a turn's
-        # messages back to back and then predicts and saves without yielding to the event loop,
-        # so a KB answer's "Did this solve it?" left 5-9 ms after its text, behind that work (one
-        # customer alone; more under load). Yielding once lets the writer send it now
-        # (docs/benchmarks.md, "Fix: each socket.io message leaves when it is sent").
+    async def flush(self) -> None:
+        """Let the connection's writer send what was emitted, before Rasa goes on.
+
+        An emit only queues the event for the connection's writer task, and Rasa predicts and
+        saves after a turn's messages without yielding to the event loop: without this, a KB
+        answer waited 5-9 ms behind that work (one customer alone; more under load). Rasa's
+        server calls it once after a turn's messages (channels/rasa_server.py, fix 6), so the
+        answer and its "Did this solve it?" leave together; a yield after each message let other
+        conversations' work run between them (docs/benchmarks.md, "Fix: each socket.io message
+        leaves when it is sent", and "Fix: a turn's socket.io messages leave together").
+        """
         await asyncio.sleep(0)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:

@@ -343,7 +343,7 @@ def run_conversations(
                 cell_s = open_loop_duration(duration_s, customers, think_s, min_noop_answers)
                 runs.append(asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, cell_s, expected)))
                 _say(runs[-1])
-            for kind in TEXTS:
+            for kind in TEXTS if closed_duration_s else ():
                 runs.append(
                     asyncio.run(run_load(settings, channel, closed_customers, 0, (kind,), closed_duration_s, expected))
                 )
