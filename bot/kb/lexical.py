@@ -55,9 +55,11 @@ class LexicalIndex:
 
     def words_of(self, texts: list[str]) -> frozenset[str]:
         """Every word of these texts as BM25 reads them (tokenized in one batch: fast for many)."""
-        if not texts:
-            return frozenset()
-        return frozenset(term for terms in self._tokenize(texts) for term in terms)
+        return self.stems_of(self.written_words_of(texts))
+
+    def stems_of(self, words: frozenset[str]) -> frozenset[str]:
+        """These words (lower case, no stop words) as BM25 reads them: stemmed."""
+        return frozenset(self._stemmer.stemWords(list(words)))
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)

@@ -156,9 +156,11 @@ class KnowledgeBase:
         self._article_row_count = np.bincount(self._chunk_article, minlength=len(self.article_ids))
         self._question_article, self._question_start, self._question_count = _question_rows(index, self.article_ids)
         # Customers' words from the example questions count as the help centre's own words.
-        asked = [q for meta in index.articles.values() for q in meta.questions]
-        self._question_words = self.lexical.words_of(asked)
-        written_question_words = self.lexical.written_words_of(asked)
+        # Tokenized once: the speller wants them as written, BM25's checks stemmed.
+        written_question_words = self.lexical.written_words_of(
+            [q for meta in index.articles.values() for q in meta.questions]
+        )
+        self._question_words = self.lexical.stems_of(written_question_words)
         self._speller = Speller(
             lambda word: self.lexical.uses(word, also_known=written_question_words), self._model_words
         )
