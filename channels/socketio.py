@@ -18,30 +18,65 @@ through python-socketio's Redis manager, and an emit on any server reaches the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from engineio import packet as engineio_packet
 from rasa.core.channels import socketio as rasa_socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
+from socketio import packet as socketio_packet
 
 __all__ = ["SocketIOInput", "WholeMessageOutput", "share_rooms_through_redis"]
 
 
-class WholeMessageOutput(rasa_socketio.SocketIOOutput):
-    async def flush(self) -> None:
-        """Let the connection's writer send what was emitted, before Rasa goes on.
+# How long Rasa waits, at most, for a socket's writer to take a turn's messages (a closed socket's
+# writer never does); past it the turn goes on and the messages stay queued.
+FLUSH_TIMEOUT_S = 0.5
 
-        An emit only queues the event for the connection's writer task, and Rasa predicts and
-        saves after a turn's messages without yielding to the event loop: without this, a KB
-        answer waited 5-9 ms behind that work (one customer alone; more under load). Rasa's
-        server calls it once after a turn's messages (channels/rasa_server.py, fix 6), so the
-        answer and its "Did this solve it?" leave together; a yield after each message let other
-        conversations' work run between them (docs/benchmarks.md, "Fix: each socket.io message
-        leaves when it is sent", and "Fix: a turn's socket.io messages leave together").
+
+class WholeMessageOutput(rasa_socketio.SocketIOOutput):
+    def __init__(self, sio: socketio.AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.queued_to: set[str] = set()  # engineio sockets this turn's messages were queued for
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        """Queue the event for the socket's writer without giving the event loop away.
+
+        python-socketio's `emit` hands each packet to a task of its own and waits for it, so every
+        emit let whatever else was ready run first: under load, other conversations' work came
+        between a KB answer and its "Did this solve it?" (40 ms p95 at 50 customers, timed at the
+        server's writer; docs/benchmarks.md). On one server the rooms are in this process and the
+        packet goes straight onto the socket's queue, as that task would have put it; `flush` then
+        waits once for the whole turn. With the Redis manager an emit is published to every
+        server, so it stays python-socketio's own.
         """
-        await asyncio.sleep(0)
+        if type(self.sio.manager) is not socketio.AsyncManager:
+            await super()._send_message(socket_id, response)
+            return
+        self.queued_to.update(await queue_event(self.sio, self.bot_message_evt, response, room=socket_id))
+
+    async def flush(self) -> None:
+        """Wait until the sockets' writers have taken what this turn queued, then let Rasa go on.
+
+        Rasa's server calls it once after a turn's messages (channels/rasa_server.py, fix 6).
+        Without it, Rasa predicts and saves the tracker right after the messages without yielding,
+        and the answer waited behind that work. A single yield is not enough: engineio's writer
+        waits on its queue through `asyncio.wait_for`, which takes three turns of the event loop to
+        wake it. A queue's `join` returns once the writer has taken every packet (engineio's
+        `poll` marks each done), and the writer sends them in the same step.
+        """
+        sockets = [socket for sid in self.queued_to if (socket := self.sio.eio.sockets.get(sid)) is not None]
+        self.queued_to.clear()
+        if not sockets:
+            await asyncio.sleep(0)  # through Redis: the emit has already left this process
+            return
+        # A closed or stalled socket: its messages stay queued, and the conversation goes on.
+        # (asyncio's TimeoutError is not the built-in one before Python 3.11, Rasa's Python.)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(socket.queue.join() for socket in sockets)), FLUSH_TIMEOUT_S)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text.strip()})
@@ -53,6 +88,23 @@ class WholeMessageOutput(rasa_socketio.SocketIOOutput):
             {"content_type": "text", "title": button["title"], "payload": button["payload"]} for button in buttons
         ]
         await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
+
+
+async def queue_event(server: socketio.AsyncServer, event: str, data: Any, room: str) -> list[str]:
+    """`server.emit(event, data, room=room)` as python-socketio 5.9's `AsyncManager.emit` does it
+    (no callback, default namespace), with each packet handed to engineio here instead of in a task.
+    engineio's `send_packet` only puts the packet on the socket's queue: it never waits.
+    Returns the engineio sockets it was queued for."""
+    namespace = "/"
+    if namespace not in server.manager.rooms:
+        return []  # no socket has connected yet
+    encoded = server.packet_class(socketio_packet.EVENT, namespace=namespace, data=[event, data]).encode()
+    parts = encoded if isinstance(encoded, list) else [encoded]  # a list when the data holds bytes
+    recipients = [engineio_sid for _sid, engineio_sid in server.manager.get_participants(namespace, room)]
+    for engineio_sid in recipients:
+        for part in parts:
+            await server._send_eio_packet(engineio_sid, engineio_packet.Packet(engineio_packet.MESSAGE, part))
+    return recipients
 
 
 class SocketIOInput(rasa_socketio.SocketIOInput):
