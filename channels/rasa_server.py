@@ -36,16 +36,18 @@ scale"); none changes what Rasa answers or stores.
 6. `install_one_flush_per_bot_turn`: Rasa sends a turn's bot messages one after another and
    then predicts and saves without yielding to the event loop. A channel whose sends only
    queue the message (socket.io: engineio's writer task writes it) would hold them all behind
-   that work, so the socket.io channel yielded after each message; under load each yield let
-   other conversations' work run between a KB answer and its "Did this solve it?". The turn's
-   messages are now all queued, then the channel's `flush()` (if it has one) runs once. Found
-   by reading the code, not py-spy; a small gain (docs/benchmarks.md, "Fix: a turn's socket.io
-   messages leave together").
+   that work. The turn's messages are now all queued, then the channel's `flush()` (if it has
+   one) runs once; the socket.io channel's waits until engineio's writer has taken them
+   (channels/socketio.py). Found by reading the code and timing frames in the server
+   (docs/benchmarks.md, "Fix: a turn's socket.io messages leave together" and "Fix: no emit
+   task between a turn's socket.io messages").
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from channels.socket_frame_log import install_socket_frame_log_if_asked
 
 __all__ = [
     "install_cached_action_validator",
@@ -223,6 +225,7 @@ def install_speed_fixes() -> None:
 
 def main() -> None:
     install_speed_fixes()
+    install_socket_frame_log_if_asked()  # the conversations bench's server-side timing; off by default
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from bot.bench.common import percentile, percentile_ratio_interval
-from bot.bench.conversations import open_loop_duration
+from bot.bench.conversations import KIND_OF_TEXT, open_loop_duration
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
+from bot.bench.socket_frames import read_turns, server_side_figures
 from bot.bench.tickets import DESCRIPTION, _chat_answer
 from bot.cli import main
 
@@ -216,6 +217,32 @@ def test_open_loop_runs_last_long_enough_for_a_hundred_do_nothing_answers() -> N
     assert open_loop_duration(60, customers=1, think_s=2.0, min_noop_answers=0) == 60
 
 
+def test_server_side_turns_are_read_from_the_rasa_servers_frame_log(tmp_path: Path) -> None:
+    log = tmp_path / "socket_frames.log"
+    log.write_text(
+        'recv A 10.000 ["user_uttered",{"message":"where is my order","session_id":"s1"}]\n'
+        'recv B 10.010 ["user_uttered",{"message":"ping","session_id":"s2"}]\n'
+        "write A 10.040\n"
+        "write B 10.030\n"
+        "write A 10.045\n"  # the KB answer's "Did this solve it?"
+        'recv A 12.000 ["user_uttered",{"message":"hello","session_id":"s1"}]\n'
+        "write A 12.020\n"
+        'recv B 99.000 ["user_uttered",{"message":"ping","session_id":"s2"}]\n'  # after the run
+        "write B 99.010\n"
+        'recv C 11.000 ["user_uttered",{"message":"ping","session_id":"s3"}]\n'  # never answered
+    )
+    turns = read_turns(log)
+    assert [(t.text, len(t.sent_at)) for t in turns] == [
+        ("where is my order", 2), ("ping", 1), ("hello", 1), ("ping", 1), ("ping", 0)
+    ]  # fmt: skip
+    figures = server_side_figures(turns, KIND_OF_TEXT, started=9.0, ended=20.0)
+    assert figures["kb"]["p50_ms"] == pytest.approx(45.0)
+    assert figures["kb"]["first_to_last_part"]["p50_ms"] == pytest.approx(5.0)
+    assert figures["noop"]["n"] == 1 and figures["noop"]["p50_ms"] == pytest.approx(20.0)
+    assert figures["plain"]["p50_ms"] == pytest.approx(20.0)
+    assert read_turns(tmp_path / "missing.log") == []
+
+
 @pytest.mark.e2e
 def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
     tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2",
@@ -233,6 +260,14 @@ def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_pat
         assert fields <= set(r)
         for kind in r["kinds"].values():
             assert set(kind) >= LATENCY_FIELDS
+    # Over socket.io the Rasa server timed each turn too, within what the customer measured.
+    (open_socket,) = [r for r in runs if (r["channel"], r["loop"], r["customers"]) == ("socketio", "open", 2)]
+    for kind, client in open_socket["kinds"].items():
+        server = open_socket["server_side"][kind]
+        assert server["n"] >= client["n"] * 0.8, (kind, server, client)
+        assert 0 < server["p50_ms"] <= client["p50_ms"], (kind, server, client)
+    assert open_socket["server_side"]["kb"]["first_to_last_part"]["n"] > 0
+    assert all("server_side" not in r for r in runs if r["channel"] == "rest")
     assert "errors_total" in figures["targets"]
 
 

@@ -15,6 +15,7 @@ MESSAGES_PER_CONVERSATION messages, so trackers stay as short as real ones.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -26,6 +27,7 @@ import httpx
 
 from bot.bench.cluster import start_extra_rasa_servers, start_nginx
 from bot.bench.common import latency_summary, machine, percentile_ratio_interval, process_tree_rss_mb, write_json
+from bot.bench.socket_frames import read_turns, server_side_figures
 from bot.config import Settings
 from bot.launcher import start_stack
 
@@ -44,6 +46,9 @@ KB_QUESTIONS = [
     "do you ship internationally",
 ]
 TEXTS = {"plain": ["hello"], "noop": ["ping"], "kb": KB_QUESTIONS}
+KIND_OF_TEXT = {text: kind for kind, texts in TEXTS.items() for text in texts}
+# Read by channels/socket_frame_log.py in the Rasa server(s) this bench starts.
+SOCKET_FRAME_LOG_VARIABLE = "SUPPORT_SOCKET_FRAME_LOG"
 MIXED_KINDS = ("plain", "noop", "kb", "kb")
 MESSAGES_PER_CONVERSATION = 10
 REPLY_TIMEOUT_S = 30.0
@@ -312,12 +317,24 @@ def run_conversations(
         if line.endswith(" is ready"):
             ready_at[line.split()[0]] = round(time.monotonic() - started, 1)
 
-    stack = start_stack(settings, on_progress=progress)
+    # The Rasa server(s) log when each socket.io message arrives and each reply leaves: the
+    # server's share of what the customers measure (bot/bench/socket_frames.py).
+    frame_log = settings.var_dir / "socket_frames.log"
+    asked_before = os.environ.get(SOCKET_FRAME_LOG_VARIABLE)
+    os.environ[SOCKET_FRAME_LOG_VARIABLE] = str(frame_log)
+    try:
+        stack = start_stack(settings, on_progress=progress)
+    finally:
+        _restore_environment(SOCKET_FRAME_LOG_VARIABLE, asked_before)
     figures["startup"] = {"ready_after_s": ready_at, "all_ready_after_s": round(time.monotonic() - started, 1)}
     stacks, nginx = [stack], None
     try:
         if behind_nginx:
-            others, more = start_extra_rasa_servers(settings, behind_nginx - 1, settings.var_dir)
+            os.environ[SOCKET_FRAME_LOG_VARIABLE] = str(frame_log)
+            try:
+                others, more = start_extra_rasa_servers(settings, behind_nginx - 1, settings.var_dir)
+            finally:
+                _restore_environment(SOCKET_FRAME_LOG_VARIABLE, asked_before)
             stacks += more
             nginx = start_nginx(settings.var_dir / "nginx", [settings, *others])
             figures["behind_nginx"] = {"rasa_servers": behind_nginx, "tracker_store": "postgresql", "redis": True}
@@ -326,6 +343,17 @@ def run_conversations(
         all_texts = sorted({t for texts in TEXTS.values() for t in texts})
         expected = asyncio.run(probe_socket_parts(settings.rasa_url, all_texts))
         figures["socket_parts_per_text"] = expected
+
+        def measure(channel: str, customers: int, think: float, kinds: tuple[str, ...], seconds: float,
+                    loop: str | None = None) -> dict[str, Any]:  # fmt: skip
+            began = time.monotonic()
+            run = asyncio.run(run_load(settings, channel, customers, think, kinds, seconds, expected, loop))
+            if channel == "socketio":
+                turns = read_turns(frame_log)
+                run["server_side"] = server_side_figures(turns, KIND_OF_TEXT, began, time.monotonic())
+            _say(run)
+            return run
+
         runs = []
         for channel in channels:
             # Warm every path once (first KB search, first socket connection) outside the figures.
@@ -333,21 +361,12 @@ def run_conversations(
             # One customer, no pause, all three kinds in turn: every message alone on the server
             # (about 200 KB answers in 20 s here), for latency without queueing.
             if sequential_duration_s:
-                runs.append(
-                    asyncio.run(
-                        run_load(settings, channel, 1, 0, MIXED_KINDS, sequential_duration_s, expected, "sequential")
-                    )
-                )
-                _say(runs[-1])
+                runs.append(measure(channel, 1, 0, MIXED_KINDS, sequential_duration_s, "sequential"))
             for customers in levels:
                 cell_s = open_loop_duration(duration_s, customers, think_s, min_noop_answers)
-                runs.append(asyncio.run(run_load(settings, channel, customers, think_s, MIXED_KINDS, cell_s, expected)))
-                _say(runs[-1])
+                runs.append(measure(channel, customers, think_s, MIXED_KINDS, cell_s))
             for kind in TEXTS if closed_duration_s else ():
-                runs.append(
-                    asyncio.run(run_load(settings, channel, closed_customers, 0, (kind,), closed_duration_s, expected))
-                )
-                _say(runs[-1])
+                runs.append(measure(channel, closed_customers, 0, (kind,), closed_duration_s))
         figures["runs"] = runs
         figures["rss_mb_after_load"] = _memory(stacks)
         if nginx is not None:
@@ -379,11 +398,28 @@ def _say(run: dict[str, Any]) -> None:
     first = (run["kinds"].get("kb") or {}).get("first_part")
     if first:
         ratio += f"; kb first part p95 {first['p95_ms']} ms"
+    server = _server_kb_over_noop_p95(run)
+    if server:
+        ratio += f"; in the server kb p95 {server[0]} / noop p95 {server[1]} ms"
     print(
         f"{run['channel']:<8} {run['loop']:<6} {run['customers']:>3} customers: {run['messages_per_s']:6.1f} msg/s, "
         f"{run['errors']} errors; {kinds}{ratio}",
         flush=True,
     )
+
+
+def _server_kb_over_noop_p95(run: dict[str, Any]) -> tuple[float, float] | None:
+    """KB and do-nothing p95 as timed in the Rasa server (socket.io only), when both were."""
+    server = run.get("server_side") or {}
+    kb, noop = (server.get(kind, {}).get("p95_ms") for kind in ("kb", "noop"))
+    return (kb, noop) if kb and noop else None
+
+
+def _restore_environment(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 STOCK_RASA_MSGS_PER_S = 40.0  # stock Rasa 3.6, 10 closed-loop conversations (from the issue)
@@ -403,6 +439,9 @@ def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, A
                 # Until the answer's text shows, without the "Did this solve it?" after it.
                 first = kinds["kb"]["first_part"]["p95_ms"]
                 out[f"{label}_kb_first_part_p95_over_noop_p95"] = round(first / kinds["noop"]["p95_ms"], 2)
+            if server := _server_kb_over_noop_p95(run):
+                # From the message's arrival in the Rasa server to the turn's last reply leaving it.
+                out[f"{label}_server_kb_p95_over_noop_p95"] = round(server[0] / server[1], 2)
         if run["loop"] == "open" and run["customers"] == max(levels):
             worst = max((v["p95_ms"] or 0) for v in kinds.values())
             out[f"{label}_worst_p95_ms"] = worst
