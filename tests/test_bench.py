@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bot.bench.common import percentile, percentile_ratio_interval
-from bot.bench.conversations import KIND_OF_TEXT, open_loop_duration
+from bot.bench.conversations import KIND_OF_TEXT, _targets, open_loop_duration
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
 from bot.bench.socket_frames import read_turns, server_side_figures
@@ -208,6 +208,14 @@ def test_plots_are_drawn_from_whatever_json_exists(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_simulated_customer_answers_the_ticket_form(bot_says: str, customer_types: str | None) -> None:
     assert _chat_answer(bot_says, "me@example.com") == customer_types
+
+
+def test_an_open_loop_too_short_to_send_anything_still_gets_its_targets_judged() -> None:
+    # One customer waits up to --think seconds before its first message: a 1 s run may send none.
+    quiet = {"channel": "socketio", "loop": "open", "customers": 1, "kinds": {}, "errors": 0, "messages_per_s": 0.0}
+    targets = _targets([quiet], levels=(1,))
+    assert targets["errors_total"] == 0
+    assert "socketio_open_1_worst_p95_ms" not in targets
 
 
 def test_open_loop_runs_last_long_enough_for_a_hundred_do_nothing_answers() -> None:

@@ -442,7 +442,7 @@ def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, A
             if server := _server_kb_over_noop_p95(run):
                 # From the message's arrival in the Rasa server to the turn's last reply leaving it.
                 out[f"{label}_server_kb_p95_over_noop_p95"] = round(server[0] / server[1], 2)
-        if run["loop"] == "open" and run["customers"] == max(levels):
+        if run["loop"] == "open" and run["customers"] == max(levels) and kinds:  # none when too short to send
             worst = max((v["p95_ms"] or 0) for v in kinds.values())
             out[f"{label}_worst_p95_ms"] = worst
             out[f"{label}_p95_under_1s"] = worst < 1000
