@@ -10,7 +10,9 @@ scale"); none changes what Rasa answers or stores.
    `jsonschema.validate(reply, schema)`, which first validates the constant schema itself
    against the JSON Schema meta-schema, on every call: two thirds of the Rasa server's time for
    a do-nothing action. The validator is now built once; an invalid reply still goes through
-   Rasa's own method, so the error and its message are exactly Rasa's.
+   Rasa's own method, so the error and its message are exactly Rasa's. Each event is also
+   checked against its own type's branch of the schema's `oneOf` instead of all 23
+   (`events_dispatched_validator`): 1.0 -> 0.13 ms for a KB reply, the same verdicts.
 2. `install_event_type_cache`: every event loaded from the tracker store finds its class by
    walking all subclasses of `Event` (`Event.resolve_by_type`), about 30 classes per event,
    per message. The classes are fixed once Rasa is imported, so the lookup is a dict; a name
@@ -50,6 +52,7 @@ from typing import Any
 from channels.socket_frame_log import install_socket_frame_log_if_asked
 
 __all__ = [
+    "events_dispatched_validator",
     "install_cached_action_validator",
     "install_event_type_cache",
     "install_gc_freeze_after_model_load",
@@ -70,16 +73,56 @@ def install_cached_action_validator() -> None:
     schema = RemoteAction.action_response_format_spec()
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)  # once, instead of once per action call
-    validator = validator_class(schema)
+    is_valid = events_dispatched_validator(schema, validator_class) or validator_class(schema).is_valid
     rasa_validate = RemoteAction._validate_action_result
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        if validator.is_valid(result):
+        if is_valid(result):
             return True
         return rasa_validate(self, result)  # raises Rasa's ValidationError with Rasa's message
 
     _validate_action_result.cached_validator = True  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def events_dispatched_validator(schema: dict[str, Any], validator_class: Any) -> Any | None:
+    """`is_valid` for Rasa's action-reply schema, each event checked against its own type's branch.
+
+    The schema says each event is `oneOf` 23 branches, one per event type, each fixing `event` to
+    its name (`const`). jsonschema tries every branch of every event (oneOf must find exactly
+    one): 1.0 ms for a KB reply of three slots and two messages, 1.2 ms of the Rasa server's
+    event loop per KB turn (py-spy). As the names differ, exactly one branch matches an event
+    if and only if its own name's branch does, so that branch alone decides; an event whose
+    name no branch has is left to the whole schema. None when the schema is not of that shape
+    (another Rasa version): the caller then uses the whole schema.
+    """
+    import copy
+
+    try:
+        items = schema["properties"]["events"]["items"]
+        names = [branch["properties"]["event"]["const"] for branch in items["oneOf"]]
+    except (KeyError, TypeError):
+        return None
+    if len(set(names)) != len(names):
+        return None
+    whole = validator_class(schema)
+    without_branches = copy.deepcopy(schema)
+    del without_branches["properties"]["events"]["items"]["oneOf"]
+    outer = validator_class(without_branches)  # everything but the choice of branch
+    branch_of = {name: validator_class(branch) for name, branch in zip(names, items["oneOf"], strict=True)}
+
+    def is_valid(result: Any) -> bool:
+        if not outer.is_valid(result):
+            return False
+        for event in result.get("events") or []:
+            branch = branch_of.get(event.get("event"))
+            if branch is None:
+                return whole.is_valid(result)
+            if not branch.is_valid(event):
+                return False
+        return True
+
+    return is_valid
 
 
 def install_event_type_cache() -> None:

@@ -73,6 +73,49 @@ def test_an_invalid_reply_fails_with_exactly_rasas_error() -> None:
     assert out.split() == ["True", "True", "True"]
 
 
+def test_checking_each_event_against_its_own_branch_judges_every_reply_as_the_whole_schema() -> None:
+    # Every kind of Rasa event, as Rasa writes it, then broken in several ways: the dispatched
+    # check and jsonschema on the whole schema must agree on each reply.
+    out = run_in_rasa(
+        SETUP
+        + """
+    import copy, datetime
+    from rasa.shared.core import events as e
+    from channels.rasa_server import events_dispatched_validator
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validators.validator_for(schema)
+    whole, dispatched = cls(schema).is_valid, events_dispatched_validator(schema, cls)
+    written = [
+        e.SlotSet("kb_query", "refund"), e.SlotSet("kb_shown", ["a", "b"]), e.UserUttered("hi", {"name": "greet"}),
+        e.ActionExecuted("action_listen"), e.BotUttered("x", {"buttons": [{"title": "t", "payload": "/p"}]}),
+        e.ReminderScheduled("remind", datetime.datetime(2026, 1, 1)), e.ReminderCancelled(name="r"),
+        e.ActiveLoop("ticket_form"), e.ActiveLoop(None), e.Restarted(), e.AllSlotsReset(), e.FollowupAction("x"),
+        e.SessionStarted(), e.ConversationPaused(), e.ConversationResumed(), e.UserUtteranceReverted(),
+        e.ActionReverted(), e.LoopInterrupted(True), e.ActionExecutionRejected("a"), e.AgentUttered("x"),
+        e.StoryExported(), e.DefinePrevUserUtteredFeaturization(False),
+        e.EntitiesAdded([{"entity": "email", "value": "a@b.c"}]),
+    ]
+    replies = []
+    for event in written:
+        good = event.as_dict()
+        replies.append({"events": [good], "responses": []})
+        for key in [k for k in good if k != "event"]:
+            replies.append({"events": [{k: v for k, v in good.items() if k != key}]})  # a field missing
+            replies.append({"events": [{**good, key: 12345}]})  # a field of another type
+            replies.append({"events": [{**good, key: None}]})
+        for other in ("slot", "user", "bot", "no_such_event", 7):
+            replies.append({"events": [{**good, "event": other}]})  # another event's name
+    replies += [copy.deepcopy(valid), invalid, {"events": None}, {"events": [3]}, {"responses": [{"text": 5}]},
+                {"events": [{"event": "slot", "name": "a", "value": 1}, {"event": "bogus"}]}, [], "reply", {}]
+    verdicts = [(whole(r), dispatched(r)) for r in replies]
+    print(len(replies), sum(a == b for a, b in verdicts), sum(a for a, _ in verdicts), sum(not a for a, _ in verdicts))
+    """
+    )
+    total, agree, valid, invalid = map(int, out.split())
+    assert agree == total and valid > 30 and invalid > 50, out
+
+
 def test_event_classes_resolve_as_in_rasa_and_unknown_names_still_fail() -> None:
     out = run_in_rasa(
         """
