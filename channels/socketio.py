@@ -6,8 +6,8 @@ reached the widget as three bubbles and three socket.io events. This channel emi
 per bot message with its paragraphs inside, and the buttons on it; the widget draws the
 paragraphs (widget/src/markdown.js), and the chat history (bot/web/widget.py) is cut the same
 way, so a reload redraws exactly what was shown live. A turn's messages are also queued
-together and on their way before Rasa goes on (see `_send_message` and `flush`). Everything else (sessions, JWT, the
-`socketio` name that pushes use as `output_channel`) is Rasa's own.
+together and on their way before Rasa goes on (see `_send_message` and `flush`). Everything
+else (sessions, JWT, the `socketio` name that pushes use as `output_channel`) is Rasa's own.
 
 With several Rasa servers (docs/deploy.md), a widget's socket lives in one of them while an agent's
 reply may be pushed through another's HTTP API. Rasa 3.6 keeps the sockets' rooms in the process,

@@ -15,11 +15,13 @@ MESSAGES_PER_CONVERSATION messages, so trackers stay as short as real ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -320,21 +322,14 @@ def run_conversations(
     # The Rasa server(s) log when each socket.io message arrives and each reply leaves: the
     # server's share of what the customers measure (bot/bench/socket_frames.py).
     frame_log = settings.var_dir / "socket_frames.log"
-    asked_before = os.environ.get(SOCKET_FRAME_LOG_VARIABLE)
-    os.environ[SOCKET_FRAME_LOG_VARIABLE] = str(frame_log)
-    try:
+    with _environment(SOCKET_FRAME_LOG_VARIABLE, str(frame_log)):
         stack = start_stack(settings, on_progress=progress)
-    finally:
-        _restore_environment(SOCKET_FRAME_LOG_VARIABLE, asked_before)
     figures["startup"] = {"ready_after_s": ready_at, "all_ready_after_s": round(time.monotonic() - started, 1)}
     stacks, nginx = [stack], None
     try:
         if behind_nginx:
-            os.environ[SOCKET_FRAME_LOG_VARIABLE] = str(frame_log)
-            try:
+            with _environment(SOCKET_FRAME_LOG_VARIABLE, str(frame_log)):
                 others, more = start_extra_rasa_servers(settings, behind_nginx - 1, settings.var_dir)
-            finally:
-                _restore_environment(SOCKET_FRAME_LOG_VARIABLE, asked_before)
             stacks += more
             nginx = start_nginx(settings.var_dir / "nginx", [settings, *others])
             figures["behind_nginx"] = {"rasa_servers": behind_nginx, "tracker_store": "postgresql", "redis": True}
@@ -415,11 +410,18 @@ def _server_kb_over_noop_p95(run: dict[str, Any]) -> tuple[float, float] | None:
     return (kb, noop) if kb and noop else None
 
 
-def _restore_environment(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """`name=value` in this process's environment, which the servers started meanwhile inherit."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 STOCK_RASA_MSGS_PER_S = 40.0  # stock Rasa 3.6, 10 closed-loop conversations (from the issue)
