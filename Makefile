@@ -24,6 +24,11 @@ ONNX_MODEL := models/onnx/.exported
 CHROMIUM := /usr/bin/chromium
 # nginx in front of two Rasa servers in the scale-out tests (docs/deploy.md)
 NGINX := /usr/sbin/nginx
+# Debian's dictionary, WordNet and manuals: a million real passages for `bench kb-real --corpus
+# debian-docs` (bot/bench/doc_corpus.py); the first package's file stands for all of them.
+DEBIAN_DOCS := /usr/share/dictd/gcide.dict.dz
+DEBIAN_DOC_PACKAGES := dict-gcide wordnet-base python3.11-doc linux-doc-6.1 fortunes perl-doc git-doc \
+	postgresql-doc-15 python-django-doc rust-doc openjdk-17-doc
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
@@ -65,11 +70,14 @@ eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchma
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr.yml --out docs/figures/nlu_hint3_minilm_lr_rasa.json
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr_sparse.yml --out docs/figures/nlu_hint3_minilm_lr_sparse.json
 
-bench: setup $(NGINX) ## speed and scale figures for docs/benchmarks.md (long: builds a 1M-chunk index)
+bench: setup $(NGINX) $(DEBIAN_DOCS) ## speed and scale figures for docs/benchmarks.md (long: builds 1M-chunk indexes, embeds 1M passages)
 	$(APP) -m bot bench conversations --out docs/figures/conversations.json
 	$(APP) -m bot bench kb-scale --out docs/figures/kb_scale.json
 	$(APP) -m bot bench kb-search-scale --out docs/figures/kb_search_scale.json
 	$(APP) -m bot bench kb-real --out docs/figures/kb_real.json
+	# About 80 minutes the first time (embedding); the vectors are kept in var/ for the next run.
+	$(APP) -m bot bench kb-real --corpus debian-docs --size 1000000 --generators layered \
+		--vectors var/bench/debian_docs_1m.npy --out docs/figures/kb_real_debian_1m.json
 	$(APP) -m bot bench embedding --out docs/figures/embedding.json
 	$(APP) -m bot bench tickets --out docs/figures/tickets.json
 	$(APP) -m bot bench plots --dir docs/figures
@@ -132,6 +140,11 @@ $(CHROMIUM):
 $(NGINX):
 	@test "$$(id -u)" -eq 0 || { echo "nginx is missing: sudo apt-get install -y nginx" >&2; exit 1; }
 	apt-get install -y -q nginx >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; }
+
+$(DEBIAN_DOCS):
+	@test "$$(id -u)" -eq 0 || { echo "Debian's documentation is missing: sudo apt-get install -y $(DEBIAN_DOC_PACKAGES)" >&2; exit 1; }
+	apt-get install -y -q $(DEBIAN_DOC_PACKAGES) >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q $(DEBIAN_DOC_PACKAGES) >/dev/null; }
 
 clean: ## remove generated files (index, models, logs, results); keeps the environments
 	rm -rf kb_index models results var/log

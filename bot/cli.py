@@ -187,8 +187,19 @@ def _parser() -> argparse.ArgumentParser:
     kb_search_scale.add_argument("--out", type=Path, default=figures / "kb_search_scale.json")
     kb_search_scale.set_defaults(handler=_bench_kb_search_scale)
 
-    kb_real = bench.add_parser("kb-real", help="HNSW on ~36k real sentence embeddings beside synthetic ones")
+    kb_real = bench.add_parser("kb-real", help="HNSW on real sentence embeddings beside synthetic ones of one size")
     kb_real.add_argument("--data", type=Path, default=DATASETS, help="dataset location (default: ../shared/datasets)")
+    kb_real.add_argument(
+        "--corpus",
+        choices=("datasets", "debian-docs"),
+        default="datasets",
+        help="datasets: the public datasets' ~36k texts; debian-docs: --size passages of Debian's documentation",
+    )
+    kb_real.add_argument("--size", type=int, default=1_000_000, help="passages of the debian-docs corpus")
+    kb_real.add_argument("--vectors", type=Path, help="keep the embedded vectors here; reused while the texts match")
+    kb_real.add_argument(
+        "--generators", default="layered,islands", help="kb-scale generators to compare at the same size (or none)"
+    )
     kb_real.add_argument("--queries", type=int, default=500)
     kb_real.add_argument("--limit", type=int, help="use only the first N sentences (for a quick run)")
     kb_real.add_argument("--out", type=Path, default=figures / "kb_real.json")
@@ -630,8 +641,22 @@ def _bench_kb_search_scale(args: argparse.Namespace) -> int:
 
 def _bench_kb_real(args: argparse.Namespace) -> int:
     from bot.bench.kb_real import run_kb_real
+    from bot.bench.kb_scale import GENERATORS
 
-    run_kb_real(args.data, queries=args.queries, limit=args.limit, out=args.out)
+    generators = tuple(name for name in args.generators.split(",") if name and name != "none")
+    unknown = sorted(set(generators) - set(GENERATORS))
+    if unknown:
+        raise SystemExit(f"unknown generator(s) {', '.join(unknown)}; known: {', '.join(GENERATORS)}")
+    run_kb_real(
+        args.data,
+        corpus=args.corpus,
+        size=args.size,
+        queries=args.queries,
+        limit=args.limit,
+        vectors_cache=args.vectors,
+        generators=generators,
+        out=args.out,
+    )
     return 0
 
 
