@@ -1,15 +1,16 @@
 """A large corpus of real English text from Debian's documentation packages, chunked as the KB is.
 
 No million-passage help centre can be downloaded here (only PyPI, Debian and npm are reachable),
-but Debian ships a few million words of real prose: the GNU Collaborative International
-Dictionary of English (`dict-gcide`), WordNet's glosses (`wordnet-base`), the Python and Linux
-kernel documentation (`python3.11-doc`, `linux-doc-6.1`, their reStructuredText sources) and
-the fortune cookies (`fortunes`). `make /usr/share/dictd/gcide.dict.dz` installs them.
+but Debian ships tens of millions of words of real prose: the GNU Collaborative International
+Dictionary of English (`dict-gcide`), WordNet's glosses (`wordnet-base`), the fortune cookies,
+and the manuals of Python, the Linux kernel, Perl, Git, PostgreSQL, Django, Rust and Java's API,
+then the installed manual pages. The Makefile's `DEBIAN_DOC_PACKAGES` are the packages.
 
 Each entry, synset, page or fortune becomes an `Article`, and the product's own chunker packs
-its sentences into passages; `bench kb-real --corpus debian-docs` embeds them to measure the
-index on real vectors at a million chunks. Passages are shorter than the help centre's (at most
-`DEFAULT_MAX_WORDS` words against 90), because a few million words are all there is here.
+its sentences into passages, which are embedded with their title and section as the KB's are;
+`bench kb-real --corpus debian-docs` measures the index on their vectors at a million chunks.
+Passages are shorter than the help centre's (at most `DEFAULT_MAX_WORDS` words against 90, 25
+on average), or a million of them would need more text than there is here and a day to embed.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def wordnet_articles(folder: Path) -> Iterator[Article]:
             words = fields.split()
             count = int(words[3], 16)
             title = ", ".join(w.replace("_", " ") for w in words[4 : 4 + 2 * count : 2])
-            body = ". ".join(part.strip().strip('"') for part in gloss.split(";") if part.strip())
+            body = ". ".join(piece.strip().strip('"') for piece in gloss.split(";") if piece.strip())
             if _prose(body):
                 yield Article(id=f"wordnet:{words[0]}{part[0]}", title=title, body=body)
 
@@ -152,6 +153,7 @@ def rst_to_markdown(text: str) -> tuple[str, str]:
 
 
 def rst_articles(folder: Path, prefix: str) -> Iterator[Article]:
+    """One article per page of Sphinx reST sources (`_sources/*.txt`), or AsciiDoc close enough to it."""
     for path in sorted(folder.rglob("*.txt")):
         title, body = rst_to_markdown(path.read_text(encoding="utf-8", errors="replace"))
         if body.strip():
