@@ -247,6 +247,10 @@ def test_kb_real_on_the_debian_corpus_keeps_and_reuses_its_vectors(
     assert main([*argv[:5], "11", *argv[6:]]) == 0  # other texts: embedded again
     assert "embedding 11 passages" in capsys.readouterr().out
 
+    (tmp_path / "kb_real_debian_1m.json").write_text(out.read_text())  # the name make bench gives it
+    assert main(["bench", "plots", "--dir", str(tmp_path)]) == 0
+    assert (tmp_path / "kb_real_debian_1m.png").stat().st_size > 10_000
+
 
 def test_kb_real_refuses_an_unknown_generator(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"unknown generator.*nope"):

@@ -10,7 +10,7 @@ Each entry, synset, page or fortune becomes an `Article`, and the product's own 
 its sentences into passages, which are embedded with their title and section as the KB's are;
 `bench kb-real --corpus debian-docs` measures the index on their vectors at a million chunks.
 Passages are shorter than the help centre's (at most `DEFAULT_MAX_WORDS` words against 90, 25
-on average), or a million of them would need more text than there is here and a day to embed.
+on average): a million 90-word passages would need more text than there is here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """KB index at scale: build time, size, memory, single-query latency and recall@10 against exact search.
 
-Embedding a million real passages with MiniLM on 2 CPU cores would take most of a day
-(about 330 sentences/s), so the vectors are synthetic: 384 dimensions, unit length, from one
-of two generators (more chunks always means more subjects, not the same ones more densely).
+Embedding a million real passages takes over an hour here (`bench kb-real --corpus
+debian-docs` does it once and keeps the vectors), so this benchmark's vectors are synthetic and
+every size builds in minutes: 384 dimensions, unit length, from one of two generators (more
+chunks always means more subjects, not the same ones more densely).
 
 - "layered" (the default): subjects, topics inside them, groups of near-paraphrases inside
   those, and a little noise, plus one direction all vectors share. Its weights were fitted to

@@ -23,6 +23,7 @@ def make_plots(figures_dir: Path) -> list[Path]:
         ("kb_scale", _kb_scale),
         ("embedding", _embedding),
         ("tickets", _tickets),
+        ("kb_real_debian_1m", _kb_real),
     ):
         source = figures_dir / f"{'conversations' if name == 'throughput' else name}.json"
         if source.exists():
@@ -127,6 +128,28 @@ def _kb_scale(data: dict[str, Any], path: Path) -> None:
     right.set(xlabel="chunks", ylabel="index build time (s)")
     right.margins(y=0.2)
     _save(fig, path, data["machine"])  # fmt: skip
+
+
+def _kb_real(data: dict[str, Any], path: Path) -> None:
+    """Recall@10 against search time over the efSearch sweep: real vectors beside each generator's."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for row in data["rows"]:
+        sweep = row["sweep"]
+        ax.plot([_floor(s["p95_ms"]) for s in sweep], [s["recall_at_10"] for s in sweep], "o-", label=row["vectors"])
+        for s in sweep:
+            ax.annotate(str(s["efSearch"]), (_floor(s["p95_ms"]), s["recall_at_10"]), fontsize=6, xytext=(3, -8),
+                        textcoords="offset points")  # fmt: skip
+    ax.axhline(0.95, color="red", linestyle="--", linewidth=0.8, label="0.95 target")
+    chunks = data["rows"][0]["chunks"]
+    ax.set(
+        xscale="log", xlabel="single-query search p95 (ms), labelled by efSearch", ylabel="recall@10 vs exact",
+        title=f"HNSW (M 32) on {chunks:,} {data.get('corpus', 'datasets')} passages: real vs synthetic vectors",
+    )  # fmt: skip
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="lower right")
+    _save(fig, path, data["machine"])
 
 
 def _floor(value: float) -> float:
