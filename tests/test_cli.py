@@ -44,6 +44,22 @@ def test_kb_build_twice_embeds_nothing_the_second_time(small_index: Path) -> Non
     assert "a running bot" not in result.stdout  # nothing changed for it
 
 
+def test_kb_build_embeds_on_onnxruntime_without_loading_sentence_transformers(tmp_path: Path) -> None:
+    # The console's rebuild after each taught question waits for this command: the ONNX export
+    # gives the same vectors without loading the sentence-transformers model.
+    source = write_small_kb(tmp_path / "kb")
+    code = (
+        "import sys; from bot.cli import main; "
+        f"main(['kb', 'build', '--source', {str(source)!r}, '--index', {str(tmp_path / 'index')!r}]); "
+        "print('sentence_transformers' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
+    assert "(3 embedded, 0 unchanged" in result.stdout
+    assert result.stdout.splitlines()[-1] == "False"
+
+
 def test_kb_query_follows_the_jsonl_contract(small_index: Path) -> None:
     lines = [
         {"id": "a", "text": "I forgot my password"},
