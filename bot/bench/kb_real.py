@@ -96,14 +96,7 @@ def embed_once(texts: list[str], cache: Path | None) -> np.ndarray:
     # sentence-transformers (cosine above 0.99999) at about twice its speed for short passages.
     embedder = OnnxEmbedder(export_dir=get_settings().onnx_dir, batch_size=16)
     key = f"{embedder.name}:{len(texts)}:{hash_texts(texts)}"
-    key_file = cache.with_suffix(".key") if cache is not None else None
-    if (
-        cache is not None
-        and key_file is not None
-        and cache.exists()
-        and key_file.exists()
-        and key_file.read_text() == key
-    ):
+    if cache is not None and cached_key(cache) == key:
         print(f"vectors from {cache}", flush=True)
         return np.load(cache).astype(np.float32)
     print(f"embedding {len(texts)} passages...", flush=True)
@@ -115,6 +108,12 @@ def embed_once(texts: list[str], cache: Path | None) -> np.ndarray:
         np.save(cache, vectors.astype(np.float16))  # half the disk; cosines move by under 1e-3
         cache.with_suffix(".key").write_text(key)  # written last: a half-written cache is never trusted
     return vectors
+
+
+def cached_key(cache: Path) -> str | None:
+    """What the vectors kept in `cache` were made from, if they are all there."""
+    key_file = cache.with_suffix(".key")
+    return key_file.read_text() if cache.exists() and key_file.exists() else None
 
 
 def hash_texts(texts: list[str]) -> str:
