@@ -17,6 +17,7 @@ dictionary, WordNet, manuals and API documentation, chunked by the product's chu
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -117,8 +118,6 @@ def cached_key(cache: Path) -> str | None:
 
 
 def hash_texts(texts: list[str]) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode("utf-8") + b"\0")
@@ -129,7 +128,7 @@ def run_kb_real(
     datasets_dir: Path,
     *,
     corpus: str = "datasets",
-    size: int | None = None,
+    size: int = 1_000_000,
     queries: int = 500,
     limit: int | None = None,
     vectors_cache: Path | None = None,
@@ -141,7 +140,7 @@ def run_kb_real(
     if corpus == "debian-docs":
         from bot.bench.doc_corpus import debian_doc_passages
 
-        texts, sources = debian_doc_passages(size or 1_000_000)
+        texts, sources = debian_doc_passages(size)
         texts = texts[:limit]
     else:
         texts = real_sentences(datasets_dir)[:limit]
