@@ -71,7 +71,7 @@ eval-nlu: setup ## NLU on CLINC150 and HINT3 beside published rows (docs/benchma
 	$(APP) -m bot nlu-bench hint3 --config eval/nlu_configs/minilm_lr_sparse.yml --out docs/figures/nlu_hint3_minilm_lr_sparse.json
 
 bench: setup $(NGINX) $(DEBIAN_DOCS) ## speed and scale figures for docs/benchmarks.md (long: builds 1M-chunk indexes, embeds 1M passages)
-	$(APP) -m bot bench conversations --out docs/figures/conversations.json
+	$(APP) -m bot bench conversations --stock-rasa var/bench/stock_rasa --out docs/figures/conversations.json
 	$(APP) -m bot bench kb-scale --out docs/figures/kb_scale.json
 	$(APP) -m bot bench kb-search-scale --out docs/figures/kb_search_scale.json
 	$(APP) -m bot bench kb-real --out docs/figures/kb_real.json

@@ -154,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
         help="N Rasa servers on PostgreSQL and Redis behind nginx, as docs/deploy.md (0: one server, SQLite)",
     )
     conversations.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for --behind-nginx")
+    conversations.add_argument(
+        "--stock-rasa",
+        type=Path,
+        metavar="DIR",
+        help="also measure stock Rasa (the bot `rasa init` makes in DIR, kept between runs) in a closed loop",
+    )
     conversations.add_argument("--out", type=Path, default=figures / "conversations.json")
     conversations.set_defaults(handler=_bench_conversations)
 
@@ -610,6 +616,7 @@ def _bench_conversations(args: argparse.Namespace) -> int:
             channels=args.channels,
             behind_nginx=args.behind_nginx,
             min_noop_answers=args.min_noop_answers,
+            stock_rasa=args.stock_rasa,
             out=args.out,
         )
 

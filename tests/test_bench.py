@@ -6,6 +6,7 @@ Benchmarks are not tests: nothing here checks that a number is met.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from bot.bench.conversations import KIND_OF_TEXT, _targets, open_loop_duration
 from bot.bench.kb_real import real_sentences
 from bot.bench.kb_scale import recall_at_k, synthetic_vectors
 from bot.bench.socket_frames import read_turns, server_side_figures
+from bot.bench.stock_rasa import stock_project
 from bot.bench.tickets import DESCRIPTION, _chat_answer
 from bot.cli import main
 
@@ -255,7 +257,8 @@ def test_server_side_turns_are_read_from_the_rasa_servers_frame_log(tmp_path: Pa
 def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
     tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2",
             "--sequential-duration", "1", "--min-noop-answers", "0"]  # fmt: skip
-    figures = run("conversations", *tiny, "--out", str(tmp_path / "conversations.json"))
+    stock = tmp_path / "stock"
+    figures = run("conversations", *tiny, "--stock-rasa", str(stock), "--out", str(tmp_path / "conversations.json"))
     assert set(figures["startup"]["ready_after_s"]) == {"actions", "rasa", "helpdesk"}
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk"}
     runs = figures["runs"]
@@ -277,6 +280,25 @@ def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_pat
     assert open_socket["server_side"]["kb"]["first_to_last_part"]["n"] > 0
     assert all("server_side" not in r for r in runs if r["channel"] == "rest")
     assert "errors_total" in figures["targets"]
+    # Stock Rasa (`rasa init`'s bot, trained here) answered "hello" in its own closed loop, and the
+    # KB maximum of each channel is judged against it.
+    stock_run = figures["stock_rasa"]
+    assert (stock_run["channel"], stock_run["loop"], stock_run["customers"]) == ("rest", "closed", 2)
+    assert stock_run["messages"] > 0 and stock_run["errors"] == 0 and set(stock_run["kinds"]) == {"plain"}
+    targets = figures["targets"]
+    assert targets["stock_rasa_messages_per_s"] == stock_run["messages_per_s"] > 0
+    for channel in ("rest", "socketio"):
+        (kb,) = [r for r in runs if (r["channel"], r["loop"], list(r["kinds"])) == (channel, "closed", ["kb"])]
+        expected = round(kb["messages_per_s"] / stock_run["messages_per_s"], 2)
+        assert targets[f"{channel}_closed_2_kb_over_stock_rasa"] == expected
+    # The trained bot is kept: a second run starts from it instead of training again.
+    (model,) = (stock / "models").glob("*.tar.gz")
+    assert stock_project(stock) == stock and list((stock / "models").glob("*.tar.gz")) == [model]
+
+
+def test_a_stock_rasa_that_cannot_be_made_is_reported_with_its_folder(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=re.escape(f"rasa init in {tmp_path / 'stock'} made no model")):
+        stock_project(tmp_path / "stock", rasa=Path("/bin/false"))
 
 
 @pytest.mark.e2e

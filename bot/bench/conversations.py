@@ -1,7 +1,7 @@
 """Simulated customers over REST and socket.io against one stack: latency, messages/s, errors.
 
 Three kinds of message go through the same Rasa server in the same run:
-  plain    "hello": NLU + a response from the domain, no action server (stock Rasa)
+  plain    "hello": NLU + a response from the domain, no action server (Rasa's own work only)
   noop     "ping":  NLU + a custom action that only replies (the action-server hop alone)
   kb       support questions answered from the KB by `action_answer_from_kb`
 
@@ -9,7 +9,9 @@ Open-loop runs: N customers for a fixed duration, each sending plain, noop, kb, 
 turn and pausing about 2 s between messages as people do, so all three kinds are measured
 under the same load. Closed-loop runs: N customers with no pause, one kind at a time, for
 the maximum messages per second. A customer starts a new conversation every
-MESSAGES_PER_CONVERSATION messages, so trackers stay as short as real ones.
+MESSAGES_PER_CONVERSATION messages, so trackers stay as short as real ones. With `stock_rasa`,
+stock Rasa's own bot (`rasa init`'s) is measured the same way after the stack stops, so that the
+KB answers' maximum is compared with stock Rasa's of the same hour.
 """
 
 from __future__ import annotations
@@ -23,13 +25,22 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from bot.bench.cluster import start_extra_rasa_servers, start_nginx
-from bot.bench.common import latency_summary, machine, percentile_ratio_interval, process_tree_rss_mb, write_json
+from bot.bench.common import (
+    free_port,
+    latency_summary,
+    machine,
+    percentile_ratio_interval,
+    process_tree_rss_mb,
+    write_json,
+)
 from bot.bench.socket_frames import read_turns, server_side_figures
+from bot.bench.stock_rasa import stock_project, stock_rasa_server
 from bot.config import Settings
 from bot.launcher import start_stack
 
@@ -301,6 +312,7 @@ def run_conversations(
     channels: tuple[str, ...] = ("rest", "socketio"),
     behind_nginx: int = 0,
     min_noop_answers: int = 100,
+    stock_rasa: Path | None = None,
     out=None,
 ) -> dict[str, Any]:
     """Start a private stack, run every load, stop it; returns (and writes) the figures.
@@ -310,8 +322,13 @@ def run_conversations(
 
     `behind_nginx`: that many Rasa servers behind nginx, the customers talking to nginx
     (docs/deploy.md; `settings` must name the shared tracker store and Redis); 0: one server.
+
+    `stock_rasa`: a folder for `rasa init`'s bot (made once and kept); after this stack stops, that
+    bot's "hello" is measured in a closed loop like ours (bot/bench/stock_rasa.py).
     """
     figures: dict[str, Any] = {"machine": machine(), "think_s": think_s}
+    # Made (and trained) before anything is measured, so that the training disturbs no run.
+    stock = stock_project(stock_rasa) if stock_rasa is not None and closed_duration_s else None
     started = time.monotonic()
     ready_at: dict[str, float] = {}
 
@@ -371,9 +388,23 @@ def run_conversations(
             nginx.stop()
         for each in reversed(stacks):
             each.stop()
-    figures["targets"] = _targets(figures["runs"], levels)
+    if stock is not None:
+        figures["stock_rasa"] = _measure_stock_rasa(settings, stock, closed_customers, closed_duration_s)
+    figures["targets"] = _targets(figures["runs"], levels, figures.get("stock_rasa"))
     write_json(out, figures)
     return figures
+
+
+def _measure_stock_rasa(settings: Settings, project: Path, customers: int, seconds: float) -> dict[str, Any]:
+    """Stock Rasa's "hello" in a closed loop of `customers` REST conversations, alone on the machine
+    as this project's stack was for its own closed loops."""
+    with stock_rasa_server(project, free_port()) as url:
+        stock = settings.model_copy(update={"rasa_server_url": url})
+        asyncio.run(run_load(stock, "rest", 2, 0, ("plain",), 3, {}))  # warm, outside the figures
+        run = asyncio.run(run_load(stock, "rest", customers, 0, ("plain",), seconds, {}, "closed"))
+    run["server"] = "stock rasa init bot, rasa run"
+    _say(run)
+    return run
 
 
 def _memory(stacks) -> dict[str, float]:
@@ -427,7 +458,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
 STOCK_RASA_MSGS_PER_S = 40.0  # stock Rasa 3.6, 10 closed-loop conversations (from the issue)
 
 
-def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, Any]:
+def _targets(
+    runs: list[dict[str, Any]], levels: tuple[int, ...], stock_run: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The issue's targets, judged on what was measured (None where a run is missing)."""
     out: dict[str, Any] = {}
     for run in runs:
@@ -451,6 +484,12 @@ def _targets(runs: list[dict[str, Any]], levels: tuple[int, ...]) -> dict[str, A
         if run["loop"] == "closed":
             (kind,) = kinds
             out[f"{label}_{kind}_messages_per_s"] = run["messages_per_s"]
+            if kind == "kb" and stock_run and stock_run["messages_per_s"]:
+                # The maximum against stock Rasa's, both measured in this run.
+                out[f"{label}_kb_over_stock_rasa"] = round(run["messages_per_s"] / stock_run["messages_per_s"], 2)
     out["errors_total"] = sum(run["errors"] for run in runs)
     out["stock_rasa_reference_messages_per_s"] = STOCK_RASA_MSGS_PER_S
+    if stock_run:
+        out["stock_rasa_messages_per_s"] = stock_run["messages_per_s"]
+        out["errors_total"] += stock_run["errors"]
     return out
