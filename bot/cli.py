@@ -620,11 +620,15 @@ def _bench_conversations(args: argparse.Namespace) -> int:
             out=args.out,
         )
 
-    if not args.behind_nginx:
-        run(bench_settings(get_settings()))
-        return 0
-    with postgres_database(name="kestrel_bench_tracker") as tracker_store_url:
-        run(bench_settings(get_settings(), tracker_store_url=tracker_store_url, redis_url=args.redis_url))
+    try:
+        if not args.behind_nginx:
+            run(bench_settings(get_settings()))
+            return 0
+        with postgres_database(name="kestrel_bench_tracker") as tracker_store_url:
+            run(bench_settings(get_settings(), tracker_store_url=tracker_store_url, redis_url=args.redis_url))
+    except RuntimeError as error:  # a server that would not start, a stock bot that would not train
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

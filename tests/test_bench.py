@@ -254,11 +254,14 @@ def test_server_side_turns_are_read_from_the_rasa_servers_frame_log(tmp_path: Pa
 
 
 @pytest.mark.e2e
-def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_path: Path) -> None:
+def test_conversations_bench_writes_its_figures(
+    project_artifacts: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tiny = ["--duration", "2", "--closed-duration", "1", "--levels", "1,2", "--closed-customers", "2", "--think", "0.2",
             "--sequential-duration", "1", "--min-noop-answers", "0"]  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # the stock bot's folder given as `make bench` gives it: relative
     stock = tmp_path / "stock"
-    figures = run("conversations", *tiny, "--stock-rasa", str(stock), "--out", str(tmp_path / "conversations.json"))
+    figures = run("conversations", *tiny, "--stock-rasa", "stock", "--out", str(tmp_path / "conversations.json"))
     assert set(figures["startup"]["ready_after_s"]) == {"actions", "rasa", "helpdesk"}
     assert set(figures["rss_mb_after_load"]) == {"actions", "rasa", "helpdesk"}
     runs = figures["runs"]
@@ -294,6 +297,9 @@ def test_conversations_bench_writes_its_figures(project_artifacts: None, tmp_pat
     # The trained bot is kept: a second run starts from it instead of training again.
     (model,) = (stock / "models").glob("*.tar.gz")
     assert stock_project(stock) == stock and list((stock / "models").glob("*.tar.gz")) == [model]
+    # Its maximum is drawn into the throughput plot beside the fixed reference.
+    assert main(["bench", "plots", "--dir", str(tmp_path)]) == 0
+    assert {"conversations.png", "throughput.png"} <= {p.name for p in tmp_path.glob("*.png")}
 
 
 def test_a_stock_rasa_that_cannot_be_made_is_reported_with_its_folder(tmp_path: Path) -> None:

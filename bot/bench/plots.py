@@ -87,6 +87,9 @@ def _throughput(data: dict[str, Any], path: Path) -> None:
         ax.bar_label(bars, fmt="%.0f", fontsize=7)
     ax.axhline(data["targets"]["stock_rasa_reference_messages_per_s"], color="red", linestyle="--", linewidth=0.8,
                label="stock Rasa 3.6 (issue's reference)")  # fmt: skip
+    if data.get("stock_rasa"):  # measured in the same run (bench conversations --stock-rasa)
+        ax.axhline(data["stock_rasa"]["messages_per_s"], color="black", linewidth=1.2,
+                   label="stock Rasa 3.6, rasa init's bot, REST: this run")  # fmt: skip
     ax.set_xticks([i + width * (len(channels) - 1) / 2 for i in range(len(KIND_COLOURS))], list(KIND_COLOURS))
     customers = closed[0]["customers"] if closed else "?"
     ax.set(ylabel="messages per second", title=f"closed loop, {customers} conversations, no pause")

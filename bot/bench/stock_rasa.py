@@ -33,6 +33,7 @@ QUIET = {"RASA_TELEMETRY_ENABLED": "false"}
 
 def stock_project(root: Path, rasa: Path = RASA) -> Path:
     """`rasa init`'s project in `root`, made and trained once (about 2 minutes here) and kept."""
+    root = root.resolve()  # rasa init runs inside it, where a relative path would point elsewhere
     if any((root / "models").glob("*.tar.gz")):
         return root
     shutil.rmtree(root, ignore_errors=True)
