@@ -307,6 +307,13 @@ def test_a_stock_rasa_that_cannot_be_made_is_reported_with_its_folder(tmp_path: 
         stock_project(tmp_path / "stock", rasa=Path("/bin/false"))
 
 
+def test_a_folder_holding_something_else_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RuntimeError, match="not empty and holds no trained stock bot"):
+        stock_project(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 @pytest.mark.e2e
 def test_conversations_bench_runs_through_nginx_in_front_of_two_rasa_servers(
     project_artifacts: None, tmp_path: Path

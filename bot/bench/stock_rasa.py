@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -36,8 +35,9 @@ def stock_project(root: Path, rasa: Path = RASA) -> Path:
     root = root.resolve()  # rasa init runs inside it, where a relative path would point elsewhere
     if any((root / "models").glob("*.tar.gz")):
         return root
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if any(root.iterdir()):  # never write into, or clear, a folder that holds something else
+        raise RuntimeError(f"{root} is not empty and holds no trained stock bot: give a new or empty folder")
     done = subprocess.run(
         [str(rasa), "init", "--no-prompt", "--init-dir", str(root)],
         cwd=root,
