@@ -48,6 +48,7 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    cwd: Path = PROJECT_ROOT
 
     def start(self, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +57,7 @@ class Service:
         # A new session: Ctrl-C reaches only the launcher, which stops the children in order.
         self.process = subprocess.Popen(
             self.argv,
-            cwd=PROJECT_ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,

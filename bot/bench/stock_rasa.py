@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 from bot.config import PROJECT_ROOT
+from bot.launcher import Service, Stack
 
 __all__ = ["stock_project", "stock_rasa_server"]
 
@@ -55,37 +53,24 @@ def stock_project(root: Path, rasa: Path = RASA) -> Path:
 def stock_rasa_server(project: Path, port: int, rasa: Path = RASA) -> Iterator[str]:
     """`rasa run` on `project` at `port` until the block ends; yields its base URL."""
     url = f"http://127.0.0.1:{port}"
-    log_path = project / "rasa-run.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [str(rasa), "run", "--port", str(port), "--interface", "127.0.0.1"],
-            cwd=project,
-            env={**os.environ, **QUIET},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = Service(
+        "stock-rasa",
+        [str(rasa), "run", "--port", str(port), "--interface", "127.0.0.1"],
+        f"{url}/webhooks/rest/",
+        env=QUIET,
+        cwd=project,
+    )
+    stack = Stack([server])
     try:
-        _wait_until_ready(f"{url}/webhooks/rest/", process, log_path)
+        server.start(project)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not server.is_healthy():
+            if server.exited():
+                tail = server.log_tail()
+                raise RuntimeError(f"stock rasa run stopped while starting; end of {server.log_path}:\n{tail}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stock rasa run not ready after {READY_TIMEOUT_S:.0f} s (log: {server.log_path})")
+            time.sleep(0.5)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait_until_ready(health_url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
-            raise RuntimeError(f"stock rasa run exited ({process.returncode}):\n{tail}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(health_url, timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise RuntimeError(f"stock rasa run not ready after {READY_TIMEOUT_S:.0f} s (log: {log_path})")
+        stack.stop()
