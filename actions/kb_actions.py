@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from bot.kb.followup import answer_in_context
 from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import KnowledgeBase, limit_query_threads
+from bot.kb.search import Hit, KnowledgeBase, limit_query_threads
 from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
@@ -148,7 +149,10 @@ class ActionAnswerFromKB(Action):
         topic = previous_topic if follow_up else question
         closest = answer.hits[0] if answer.hits else None
         if answer.decision == "answer" and answer.best:
-            send(dispatcher, answer_reply(answer.best))
+            best = answer.best
+            if follow_up:
+                best = not_the_same_passage_again(kb, tracker, question, best, vector)
+            send(dispatcher, answer_reply(best))
             shown = [answer.best.article_id]
             outcome = "answered"
         elif written_in_another_language(question):
@@ -177,6 +181,24 @@ class ActionAnswerFromKB(Action):
             *changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown}),
             *abandoned_ticket_draft(tracker),
         ]
+
+
+def not_the_same_passage_again(
+    kb: KnowledgeBase, tracker: Tracker, question: str, best: Hit, vector: np.ndarray | None
+) -> Hit:
+    """A follow-up answered by the article just shown, with the very passage just shown, gets
+    the article's next best passage for the question instead: the customer has read that one
+    and asked on, so the same text again would answer nothing."""
+    shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
+    previous_query = tracker.get_slot(c.SLOT_KB_QUERY)
+    if not shown or shown[-1] != best.article_id or not previous_query:
+        return best
+    # The passage shown then is the one the last answer's text finds in that article now.
+    previous = next((h.passage for h in kb.search(previous_query) if h.article_id == best.article_id), None)
+    if previous != best.passage:
+        return best
+    other = kb.other_passage(question, best.article_id, previous, query_vector=vector)
+    return replace(best, passage=other) if other else best
 
 
 def abandoned_ticket_draft(tracker: Tracker) -> list[dict]:

@@ -199,3 +199,15 @@ def test_an_unanswered_question_reaches_the_help_centre_report(running_stack: Se
         assert question in [u.question for u in gaps_report(store.sessions).unanswered]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("closing", ["thank u, bye", "ok thanks!! bye now", "thanks for that, goodbye"])
+def test_thanks_and_goodbye_in_one_message_is_a_goodbye(running_stack: Settings, closing: str) -> None:
+    # Split between "thanks" and "goodbye", such a message once fell to the KB and got "I'm not
+    # sure about this one" with a ticket offer.
+    sender = f"e2e-{uuid.uuid4().hex}"
+    say(running_stack, sender, "where is my order")
+    say(running_stack, sender, "/affirm")
+    reply = texts(say(running_stack, sender, closing))
+    assert "Goodbye" in reply
+    assert "ticket" not in reply and "not sure" not in reply

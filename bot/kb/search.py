@@ -235,6 +235,33 @@ class KnowledgeBase:
             hits.append(Hit(meta.id, meta.title, meta.url, float(ranked[i]), self._passage(row), chunk.section))
         return hits
 
+    def other_passage(
+        self, question: str, article_id: str, shown: str, *, query_vector: np.ndarray | None = None
+    ) -> str | None:
+        """The article's passage that best matches `question` (dense and BM25, as `search` scores
+        chunks) among those that are not `shown` or part of it; None when there is none.
+
+        For a follow-up that lands on the passage the customer has just read ("and how long does
+        charging take?" after "my doorbell battery drains fast"): the same text again tells them
+        nothing new. The question alone picks the passage, since the article is settled: joined
+        to its topic, it would find the topic's passage again.
+        """
+        query = self.read_as(question)
+        if not query or article_id not in self.article_ids:
+            return None
+        if query_vector is None or query != clean_query(question):
+            query_vector = self.embedder.embed([query])[0]
+        article = self.article_ids.index(article_id)
+        first = self._article_first_row[article]
+        rows = self._rows_by_article[first : first + self._article_row_count[article]]
+        bm25 = self.lexical.scores(query)[rows]
+        scores = self.index.vectors[rows] @ query_vector + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
+        for position in np.argsort(-scores, kind="stable"):
+            passage = self._passage(int(rows[position]))
+            if passage not in shown and shown not in passage:
+                return passage
+        return None
+
     def _chunk_scores(
         self, query: str, mode: Mode, query_vector: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -81,6 +81,25 @@ def test_answer_from_kb_reads_a_follow_up_with_the_previous_topic() -> None:
     assert "Did this solve it?" in [m["text"] for m in messages]
 
 
+def test_a_follow_up_on_the_article_just_shown_gets_its_next_passage_not_the_same_again() -> None:
+    question = "my doorbell battery drains really fast"
+    first, events = run(ActionAnswerFromKB(), tracker(question))
+    assert "A full charge normally lasts 2 to 6 months" in first[0]["text"]
+    slots = slots_of(events)
+
+    # Joined to its topic the follow-up finds the same passage; the customer has read it.
+    follow_up = tracker("and how long does charging take?", **slots)
+    messages, _ = run(ActionAnswerFromKB(), follow_up)
+    assert "doorbell-battery" in messages[0]["text"]
+    assert "Leave it for about 5 hours" in messages[0]["text"]
+    assert "A full charge normally lasts" not in messages[0]["text"]
+
+    # After an escalation nothing of that article was shown: its best passage comes as it is.
+    escalated = tracker("and how long does charging take?", kb_topic=question, kb_query=question, kb_shown=[])
+    messages, _ = run(ActionAnswerFromKB(), escalated)
+    assert "A full charge normally lasts 2 to 6 months" in messages[0]["text"]
+
+
 def test_answer_from_kb_stores_only_the_slots_that_change() -> None:
     question = "how do i reset my password"
     _, first = run(ActionAnswerFromKB(), tracker(question))

@@ -286,3 +286,30 @@ def test_a_vector_of_the_misspelt_question_is_not_used(kb: KnowledgeBase) -> Non
     with_vector = kb.search(question, query_vector=given)
     assert [h.score for h in with_vector] == [h.score for h in kb.search("forgot my password")]
     assert kb.embedder.calls[-1] == ["forgot my password"]
+
+
+def test_another_passage_of_the_article_is_the_best_one_not_already_shown(tmp_path: Path) -> None:
+    source = tmp_path / "kb"
+    source.mkdir()
+    opening = "Your doorbell battery runs down. This article explains battery life and charging."
+    lasts = "A full charge lasts two to six months depending on motion events at your door."
+    charging = "Charging the battery pack takes about five hours with a USB-C charger."
+    write_article(
+        source,
+        "battery",
+        "Doorbell battery",
+        f"{opening}\n\n## How long a charge lasts\n{lasts}\n\n## Charge the pack\n{charging}",
+    )
+    write_article(source, "wifi", "Connect to Wi-Fi", "Setting up a camera on Wi-Fi needs your router's password.")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    assert kb.other_passage("how long does charging the battery pack take", "battery", shown=lasts) == charging
+    # What the customer read is never shown again, nor a part of it: the opening was shown
+    # joined to the passage after it.
+    shown = f"{opening}\n\n{lasts}"
+    assert kb.other_passage("how long does a charge last", "battery", shown=shown) == charging
+    only_one = "Setting up a camera on Wi-Fi needs your router's password."
+    assert kb.other_passage("router password", "wifi", shown=only_one) is None
+    assert kb.other_passage("anything", "no-such-article", shown="") is None
+    assert kb.other_passage("   ", "battery", shown=lasts) is None
