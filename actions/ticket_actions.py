@@ -118,6 +118,19 @@ def email_given_before_form(tracker: Tracker) -> str | None:
     return None
 
 
+def order_ref_given(tracker: Tracker) -> str | None:
+    """The order number in the ticket's description, else the last one the customer typed
+    before the form started, if any."""
+    found = chat.find_order_ref(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+    for event in reversed(events_before_form(tracker)):
+        if found:
+            break
+        text = (event.get("text") or "") if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            found = chat.find_order_ref(text)
+    return found
+
+
 def customer_lines_before_form(tracker: Tracker) -> list[str]:
     return customer_words(transcript_from_events(events_before_form(tracker)))
 
@@ -136,6 +149,14 @@ class ValidateTicketForm(FormValidationAction):
             return {}
         email = verified_customer(tracker)
         return {c.SLOT_TICKET_EMAIL: email} if email else {}
+
+    def extract_ticket_order_ref(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        # "My order KH-1234567 never arrived": the order number the customer already gave, in the
+        # description or before the form, is not asked for again (the confirmation names it).
+        if tracker.get_slot(c.SLOT_TICKET_ORDER_REF):
+            return {}
+        order_ref = order_ref_given(tracker)
+        return {c.SLOT_TICKET_ORDER_REF: order_ref} if order_ref else {}
 
     def validate_ticket_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

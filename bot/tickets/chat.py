@@ -13,6 +13,8 @@ from bot.tickets.store import TicketView
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 TICKET_REF = re.compile(r"\bSUP-?\s?(\d{1,6})\b", re.IGNORECASE)
+# The shop's order numbers, "KH-1234567"; customers also type "kh1234567" or "KH 1234567".
+ORDER_REF = re.compile(r"\bKH-?\s?(\d{4,10})\b", re.IGNORECASE)
 MAX_SUMMARY_CHARS = 200
 # Words that carry no information about the problem on their own.
 _CONTENTLESS = {
@@ -81,6 +83,12 @@ def find_email(text: str) -> str | None:
     return match.group(0).lower() if match else None
 
 
+def find_order_ref(text: str) -> str | None:
+    """The last order number in `text`, written the shop's way ("KH-1234567"), or None."""
+    found = ORDER_REF.findall(text or "")
+    return f"KH-{found[-1]}" if found else None
+
+
 def email_problem(text: str) -> str | None:
     """Why `text` holds no usable email address, in words a customer understands; None if it does."""
     text = (text or "").strip()
@@ -124,8 +132,9 @@ def mask_email_for_display(email: str) -> str:
 
 
 def created_message(ticket: TicketView, team_wait: str) -> str:
+    about = f" about order **{ticket.order_ref}**" if ticket.order_ref else ""
     return (
-        f"I've opened ticket **{ticket.reference}** for you. Our {ticket.team} team will get back to you "
+        f"I've opened ticket **{ticket.reference}**{about} for you. Our {ticket.team} team will get back to you "
         f"{team_wait}. I'll post updates right here, "
         f"and we'll also email {mask_email_for_display(ticket.customer_email)}."
     )

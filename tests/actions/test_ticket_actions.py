@@ -205,6 +205,30 @@ def test_the_order_number_is_optional(store: TicketStore) -> None:
     assert validate("ticket_order_ref", "dunno", t)[0] is None
 
 
+def extract_order_ref(t: Tracker) -> dict:
+    return ValidateTicketForm().extract_ticket_order_ref(CollectingDispatcher(), t, {})
+
+
+def test_an_order_number_the_customer_already_gave_is_not_asked_for_again(store: TicketStore) -> None:
+    start = {"event": "active_loop", "name": "ticket_form", "timestamp": time.time()}
+    # In the description typed in the form, as the customer wrote it.
+    described = tracker([*CONVERSATION, user("order kh 10023 never came")], ticket_summary="Order kh 10023 never came")
+    assert extract_order_ref(described) == {"ticket_order_ref": "KH-10023"}
+    # Before the form: the last one they typed.
+    typed = [user("where is KH-1111111"), user("sorry, i meant KH-2222222"), user("/open_ticket", "open_ticket")]
+    before = [*typed, start]
+    assert extract_order_ref(tracker(before, ticket_summary="Order late")) == {"ticket_order_ref": "KH-2222222"}
+    # One already given or skipped stays; none typed anywhere is asked for; a bot's is not theirs.
+    assert extract_order_ref(tracker(before, ticket_order_ref="-")) == {}
+    assert extract_order_ref(tracker([bot("orders look like KH-1234567"), *CONVERSATION])) == {}
+    # Validated like a typed one, and named when the ticket is opened.
+    assert validate("ticket_order_ref", "KH-10023", described)[0] == "KH-10023"
+    opened = tracker([*CONVERSATION, user("skip")], **filled(ticket_order_ref="KH-10023"))
+    messages, _ = run(ActionCreateTicket(), opened)
+    assert "about order **KH-10023**" in messages[0]["text"]
+    assert store.list()[0].order_ref == "KH-10023"
+
+
 def filled(**overrides: Any) -> dict[str, Any]:
     slots = {
         "ticket_email": "ada@example.com",
