@@ -114,7 +114,7 @@ train: models/kestrel.tar.gz ## train the Rasa model if its data changed
 $(ADAPTED_MODEL): | .venv/.installed
 	$(APP) -m bot kb adapt
 
-kb_index/meta.json: $(KB_SOURCES) .venv/.installed $(ADAPTED_MODEL) | $(ONNX_MODEL)  # kb build embeds with the export
+kb_index/meta.json: $(KB_SOURCES) bot/kb/chunking.py .venv/.installed $(ADAPTED_MODEL) | $(ONNX_MODEL)  # kb build embeds with the export
 	$(APP) -m bot kb build --source data/kb --index kb_index
 	touch $@
 

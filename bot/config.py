@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # Calibrated on the dev split of eval/kb_questions.jsonl and on eval/kb_calibration.jsonl
     # (`python -m bot kb calibrate`): the most right answers with at most 10% of their
     # out-of-scope questions answered.
-    kb_answer_threshold: float = 0.65
+    kb_answer_threshold: float = 0.66
     # Threads torch and FAISS use to answer chat questions in the action server (0 = their default,
     # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").

@@ -211,3 +211,11 @@ def test_thanks_and_goodbye_in_one_message_is_a_goodbye(running_stack: Settings,
     reply = texts(say(running_stack, sender, closing))
     assert "Goodbye" in reply
     assert "ticket" not in reply and "not sure" not in reply
+
+
+@pytest.mark.parametrize("opening", ["hi there, I need help", "hello, i have a quick question"])
+def test_a_greeting_that_asks_for_help_is_told_what_the_bot_can_do(running_stack: Settings, opening: str) -> None:
+    # Split between greet and ask_capabilities, it got "I'm not sure about this one" and a ticket offer.
+    reply = texts(say(running_stack, f"e2e-{uuid.uuid4().hex}", opening))
+    assert "I can answer questions about" in reply
+    assert "ticket" not in reply and "not sure" not in reply

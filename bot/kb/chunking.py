@@ -13,14 +13,19 @@ from typing import Any
 
 from bot.kb.documents import Article
 
-__all__ = ["Chunk", "chunk_article", "load_nlp", "markdown_to_text"]
+__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_article", "load_nlp", "markdown_to_text", "table_sentences"]
 
 MAX_CHUNK_WORDS = 90
+# Changes when the same article makes other chunks: an index of another version is re-embedded
+# whole (bot/kb/index.py). 2: Markdown tables are read row by row as sentences.
+CHUNKER_VERSION = 2
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^:?-{3,}:?$")
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,56 @@ def markdown_to_text(markdown: str) -> str:
     return text
 
 
+def table_sentences(rows: list[str]) -> list[str]:
+    """A Markdown table as one sentence per row, each value named by its column's header.
+
+    "| Price per month | EUR 3.99 | EUR 9.99 |" under "| | Protect Basic | Protect Plus |" reads
+    "Price per month: Protect Basic EUR 3.99; Protect Plus EUR 9.99." As pipes and dashes, the
+    customer saw the table's markup as the answer and the embedder read it as one long line.
+    """
+    cells = [[markdown_to_text(cell.strip()) for cell in row.strip().strip("|").split("|")] for row in rows]
+    cells = [row for row in cells if not all(_TABLE_RULE.match(cell.replace(" ", "")) for cell in row)]
+    if len(cells) < 2:
+        return [" ".join(" ".join(row) for row in cells).strip()] if cells else []
+    header, body = cells[0], cells[1:]
+    sentences = []
+    for row in body:
+        values = [
+            f"{header[i]} {value}" if i < len(header) and header[i] else value
+            for i, value in enumerate(row[1:], start=1)
+            if value
+        ]
+        label = row[0].rstrip(".:")
+        if values:
+            sentences.append(f"{label}: {'; '.join(values)}." if label else f"{'; '.join(values)}.")
+        elif label:
+            sentences.append(f"{label}.")
+    return sentences
+
+
 def split_sections(body: str) -> list[tuple[str, list[str]]]:
-    """Body to `(heading, blocks)`; a block is a paragraph or one list item."""
+    """Body to `(heading, blocks)`; a block is a paragraph, one list item or one table row."""
     sections: list[tuple[str, list[str]]] = [("", [])]
     paragraph: list[str] = []
+    table: list[str] = []
 
     def flush() -> None:
         if paragraph:
             sections[-1][1].append(markdown_to_text(" ".join(paragraph)).strip())
             paragraph.clear()
+        if table:
+            sections[-1][1].extend(table_sentences(table))
+            table.clear()
 
     for line in body.splitlines():
         heading = _HEADING.match(line)
+        if _TABLE_ROW.match(line):
+            if paragraph:
+                flush()
+            table.append(line)
+            continue
+        if table:
+            flush()
         if heading:
             flush()
             sections.append((markdown_to_text(heading.group(1)).strip(), []))

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bot.kb.chunking import MAX_CHUNK_WORDS, Chunk, chunk_article
+from bot.kb.chunking import CHUNKER_VERSION, MAX_CHUNK_WORDS, Chunk, chunk_article
 from bot.kb.documents import IngestProblem, load_articles
 from bot.kb.embedding import Embedder
 
@@ -216,7 +216,7 @@ def _build(source_dir: Path, index_dir: Path, embedder: Embedder, *, pipeline: s
     )
     if not articles:
         raise ValueError(f"no article could be read from {source_dir}" + "".join(f"\n  {p}" for p in problems))
-    settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS}
+    settings = {"pipeline": pipeline, "max_chunk_words": MAX_CHUNK_WORDS, "chunker": CHUNKER_VERSION}
     previous_meta = _compatible_meta(index_dir, embedder.name, settings)
     previous = _load_previous(index_dir, previous_meta) if previous_meta else None
 

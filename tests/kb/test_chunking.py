@@ -1,4 +1,4 @@
-from bot.kb.chunking import Chunk, chunk_article, markdown_to_text, split_sections
+from bot.kb.chunking import Chunk, chunk_article, markdown_to_text, split_sections, table_sentences
 from bot.kb.documents import Article
 
 
@@ -40,3 +40,32 @@ def test_embedding_text_carries_title_and_section() -> None:
         == "Refunds. Refund times. It takes 5 days."
     )
     assert Chunk("a", "", "It takes 5 days.").embedding_text("Refunds") == "Refunds. It takes 5 days."
+
+
+def test_a_markdown_table_is_read_row_by_row_as_sentences() -> None:
+    body = (
+        "## Compare the plans\n"
+        "Both plans include alerts.\n"
+        "| | **Protect Basic** | Protect Plus |\n"
+        "|---|:---:|---|\n"
+        "| Price per month | EUR 3.99 | EUR 9.99 |\n"
+        "| Warranty | 2 years | |\n"
+        "Prices include VAT.\n"
+    )
+    assert split_sections(body) == [
+        (
+            "Compare the plans",
+            [
+                "Both plans include alerts.",
+                "Price per month: Protect Basic EUR 3.99; Protect Plus EUR 9.99.",
+                "Warranty: Protect Basic 2 years.",
+                "Prices include VAT.",
+            ],
+        )
+    ]
+    # A first column with a header of its own is still the row's name.
+    shipping = ["| Option | Cost |", "|---|---|", "| Express | EUR 9.95 |"]
+    assert table_sentences(shipping) == ["Express: Cost EUR 9.95."]
+    # A lone row (no header) is kept as its words, never lost.
+    assert table_sentences(["| just | one row |"]) == ["just one row"]
+    assert table_sentences(["|---|---|"]) == []

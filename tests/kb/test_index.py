@@ -52,6 +52,17 @@ def test_rebuild_with_another_model_embeds_everything(tmp_path: Path) -> None:
     assert report.embedded_articles == 3
 
 
+def test_rebuild_after_the_chunker_changed_embeds_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged articles make other chunks under another chunker: their old ones are not reused."""
+    from bot.kb import index as index_module
+
+    source = write_small_kb(tmp_path / "kb")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    monkeypatch.setattr(index_module, "CHUNKER_VERSION", index_module.CHUNKER_VERSION + 1)
+    report = build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    assert (report.embedded_articles, report.reused_articles) == (3, 0)
+
+
 def test_build_index_refuses_a_folder_without_articles(tmp_path: Path) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "kb" / "empty.md").write_text("")
