@@ -6,6 +6,7 @@ All wording and checks live in `bot.tickets.chat`; all writes in `bot.tickets.st
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -106,29 +107,28 @@ def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
     return list(tracker.events[: starts[-1]] if starts else tracker.events)
 
 
+def typed_before_form(tracker: Tracker, find: Callable[[str], str | None]) -> str | None:
+    """What `find` finds in the customer's typed messages before the form started, the latest
+    message first (button payloads and the bot's words are not theirs)."""
+    for event in reversed(events_before_form(tracker)):
+        text = (event.get("text") or "") if event.get("event") == "user" else ""
+        found = find(text) if text and not text.startswith("/") else None
+        if found:
+            return found
+    return None
+
+
 def email_given_before_form(tracker: Tracker) -> str | None:
     """The email address the customer last typed before the form started, if any: proposed as
     theirs instead of asking for what they already said."""
-    for event in reversed(events_before_form(tracker)):
-        text = (event.get("text") or "") if event.get("event") == "user" else ""
-        if text and not text.startswith("/"):
-            found = chat.find_email(text)
-            if found:
-                return found
-    return None
+    return typed_before_form(tracker, chat.find_email)
 
 
 def order_ref_given(tracker: Tracker) -> str | None:
     """The order number in the ticket's description, else the last one the customer typed
     before the form started, if any."""
-    found = chat.find_order_ref(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
-    for event in reversed(events_before_form(tracker)):
-        if found:
-            break
-        text = (event.get("text") or "") if event.get("event") == "user" else ""
-        if text and not text.startswith("/"):
-            found = chat.find_order_ref(text)
-    return found
+    described = chat.find_order_ref(tracker.get_slot(c.SLOT_TICKET_SUMMARY) or "")
+    return described or typed_before_form(tracker, chat.find_order_ref)
 
 
 def customer_lines_before_form(tracker: Tracker) -> list[str]:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -350,27 +350,42 @@ def start_stack(
         for service in stack.services:
             on_progress(f"starting {service.name}...")
             service.start(log_dir)
-        pending = list(stack.services)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while pending:
-            for service in list(pending):
-                if service.exited():
-                    raise RuntimeError(
-                        f"{service.name} stopped while starting; end of {service.log_path}:\n{service.log_tail()}"
-                    )
-                if service.is_healthy():
-                    pending.remove(service)
-                    on_progress(f"{service.name} is ready")
-                    if service.name == "actions":
-                        warm_up_actions(settings)
-            if time.monotonic() > deadline:
-                names = ", ".join(s.name for s in pending)
-                raise RuntimeError(f"not ready after {READY_TIMEOUT_S:.0f} s: {names}; logs in {log_dir}")
-            time.sleep(0.5)
+
+        def ready(service: Service) -> None:
+            on_progress(f"{service.name} is ready")
+            if service.name == "actions":
+                warm_up_actions(settings)
+
+        wait_until_healthy(stack.services, on_ready=ready)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def wait_until_healthy(
+    services: list[Service], *, timeout: float = READY_TIMEOUT_S, on_ready: Callable[[Service], None] = lambda _: None
+) -> None:
+    """Return once each started service answers its health check; `on_ready` as each does.
+
+    Raises:
+        RuntimeError: when a service exits or is not ready in time; its log tail is in the message.
+    """
+    pending = list(services)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for service in list(pending):
+            if service.exited():
+                raise RuntimeError(
+                    f"{service.name} stopped while starting; end of {service.log_path}:\n{service.log_tail()}"
+                )
+            if service.is_healthy():
+                pending.remove(service)
+                on_ready(service)
+        if time.monotonic() > deadline:
+            logs = ", ".join(str(s.log_path) for s in pending)
+            raise RuntimeError(f"not ready after {timeout:.0f} s: {', '.join(s.name for s in pending)}; logs: {logs}")
+        time.sleep(0.5)
 
 
 def _check_ready_to_start(settings: Settings, only: Collection[str]) -> None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
-from bot.launcher import Service, Stack
+from bot.launcher import Service, Stack, wait_until_healthy
 
 __all__ = ["stock_project", "stock_rasa_server"]
 
@@ -63,14 +62,7 @@ def stock_rasa_server(project: Path, port: int, rasa: Path = RASA) -> Iterator[s
     stack = Stack([server])
     try:
         server.start(project)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not server.is_healthy():
-            if server.exited():
-                tail = server.log_tail()
-                raise RuntimeError(f"stock rasa run stopped while starting; end of {server.log_path}:\n{tail}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"stock rasa run not ready after {READY_TIMEOUT_S:.0f} s (log: {server.log_path})")
-            time.sleep(0.5)
+        wait_until_healthy([server], timeout=READY_TIMEOUT_S)
         yield url
     finally:
         stack.stop()

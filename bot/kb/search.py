@@ -254,8 +254,7 @@ class KnowledgeBase:
         article = self.article_ids.index(article_id)
         first = self._article_first_row[article]
         rows = self._rows_by_article[first : first + self._article_row_count[article]]
-        bm25 = self.lexical.scores(query)[rows]
-        scores = self.index.vectors[rows] @ query_vector + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
+        scores = _fused(self.index.vectors[rows] @ query_vector, self.lexical.scores(query)[rows])
         for position in np.argsort(-scores, kind="stable"):
             passage = self._passage(int(rows[position]))
             if passage not in shown and shown not in passage:
@@ -290,7 +289,7 @@ class KnowledgeBase:
         if mode == "dense":
             return rows, dense, query_vector
         assert bm25 is not None
-        return rows, dense + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION), query_vector
+        return rows, _fused(dense, bm25), query_vector
 
     def _with_centroids(self, scores: np.ndarray, articles: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
         """Each article's score plus the weighted cosine of the query to the article's centroid."""
@@ -368,6 +367,11 @@ class KnowledgeBase:
         else:
             joined = ""
         return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
+
+
+def _fused(dense: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+    """A chunk's score: its cosine plus its BM25 score, saturated so a keyword cannot outweigh meaning."""
+    return dense + LEXICAL_WEIGHT * bm25 / (bm25 + BM25_SATURATION)
 
 
 def _runs(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
