@@ -19,6 +19,7 @@ ACTION_PING = "action_ping"
 # Tickets
 INTENT_CONFIRM_NEW_TICKET = "confirm_new_ticket"
 INTENT_ADD_TO_TICKET = "add_to_ticket"
+INTENT_DECLINE_TICKET = "decline_ticket"
 SLOT_TICKET_EMAIL = "ticket_email"
 SLOT_TICKET_SUMMARY = "ticket_summary"
 SLOT_TICKET_CATEGORY = "ticket_category"

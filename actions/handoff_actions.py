@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -10,10 +10,12 @@ from rasa_sdk.events import ConversationPaused, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
-from actions.ticket_actions import ticket_store
+from actions.ticket_actions import ticket_store, verified_customer
 from bot.config import get_settings
 from bot.kb.replies import TICKET_OFFER_BUTTONS
+from bot.tickets import chat
 from bot.tickets.handoff import HandoffDesk
+from bot.tickets.store import TicketView
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +35,15 @@ class ActionRequestHuman(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         desk = handoff_desk()
         if desk.agents_on_duty() == 0:
+            # This conversation's tickets, and a signed-in customer's others (an email typed here proves nothing).
+            open_ones = ticket_store().open_for_customer(
+                email=verified_customer(tracker), conversation_id=tracker.sender_id
+            )
+            if open_ones:
+                # The person they want is already on it: three form questions would only end in
+                # "you already have ticket ..." (the duplicate check) or a second ticket.
+                self._point_to_open_ticket(dispatcher, open_ones[0])
+                return []
             dispatcher.utter_message(response="utter_handoff_via_ticket")
             return [FollowupAction(c.FORM_TICKET)]
         topic = tracker.get_slot(c.SLOT_KB_TOPIC) or ""
@@ -45,6 +56,23 @@ class ActionRequestHuman(Action):
         )
         # The server stops the bot from answering until the agent hands back (or nobody comes).
         return [ConversationPaused()]
+
+    @staticmethod
+    def _point_to_open_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
+        """Two buttons, add or new: not replies.addition_offer's three, which adds the message
+        before this one ("I want a person" is nothing to add); yes_no_actions.py reads "yes"/"no"."""
+        dispatcher.utter_message(
+            text="Nobody from our team is online right now, but your ticket is already with them:\n\n"
+            f"{chat.status_line(ticket, datetime.now(UTC))}\n\n"
+            "Would you like to add something to it?",
+            buttons=[
+                {
+                    "title": f"Yes, add to {ticket.reference}",
+                    "payload": f'/{c.INTENT_ADD_TO_TICKET}{{"ticket_ref":"{ticket.reference}"}}',
+                },
+                {"title": "No, a new ticket", "payload": f"/{c.INTENT_OPEN_TICKET}"},
+            ],
+        )
 
 
 class ActionHandoffTimeout(Action):

@@ -80,8 +80,9 @@ def intent_of(tracker: Tracker) -> str | None:
 
 
 def is_addition_offer(asked: dict[str, dict[str, Any]]) -> bool:
-    """The buttons of bot/kb/replies.py's `addition_offer`: add to the open ticket, or a new one."""
-    return c.INTENT_ADD_TO_TICKET in asked and c.INTENT_OPEN_TICKET in asked
+    """The buttons of bot/kb/replies.py's `addition_offer`: add this message to the open ticket,
+    a new ticket, or neither (the handoff's "add something to it?" has no third button)."""
+    return {c.INTENT_ADD_TO_TICKET, c.INTENT_OPEN_TICKET, c.INTENT_DECLINE_TICKET} <= asked.keys()
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -43,6 +43,12 @@ class ActionYesNo(Action):
                 return ActionAddToTicket().run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_ticket_declined")
             return []
+        if c.INTENT_ADD_TO_TICKET in asked and c.INTENT_OPEN_TICKET in asked:
+            # "A person already has your ticket: would you like to add something to it?" (handoff)
+            if yes:
+                return ActionAddToTicket().run(dispatcher, tracker, domain)
+            dispatcher.utter_message(response="utter_start_ticket")
+            return [FollowupAction(c.FORM_TICKET)]
         if c.INTENT_OPEN_TICKET in asked:  # "Would you like me to open a ticket?"
             if yes:
                 dispatcher.utter_message(response="utter_start_ticket")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions.handoff_actions as handoff_actions
 import actions.kb_actions as kb_actions
 import actions.ticket_actions as ticket_actions
+from actions.handoff_actions import ActionRequestHuman
 from actions.ticket_actions import (
     ActionAddToTicket,
     ActionAskTicketCategory,
@@ -25,6 +28,7 @@ from actions.ticket_actions import (
 )
 from actions.yes_no_actions import ActionYesNo
 from bot.config import PROJECT_ROOT
+from bot.tickets.handoff import HandoffDesk
 from bot.tickets.routing import Router
 from bot.tickets.store import TicketStore
 from tests.tickets.conftest import SLA
@@ -389,6 +393,48 @@ def test_a_message_the_kb_cannot_answer_is_offered_to_the_open_ticket(store: Tic
     assert events == [] and f"added your message to **{ticket.reference}**" in messages[0]["text"]
     assert saved.events[-1]["kind"] == "customer_message"
     assert "happened again today" in saved.transcript[-1]["text"] and CARD not in saved.transcript[-1]["text"]
+
+
+@pytest.fixture
+def nobody_on_duty(store: TicketStore, monkeypatch: pytest.MonkeyPatch) -> HandoffDesk:
+    desk = HandoffDesk(store.sessions, minutes_per_customer=4, presence=timedelta(minutes=10))
+    monkeypatch.setattr(handoff_actions, "ticket_store", lambda: store)
+    monkeypatch.setattr(handoff_actions, "handoff_desk", lambda: desk)
+    assert desk.agents_on_duty() == 0
+    return desk
+
+
+def test_asking_for_a_person_with_nobody_on_duty_starts_the_ticket_form(store, nobody_on_duty) -> None:
+    messages, events = run(ActionRequestHuman(), tracker([user("I want to talk to a human", "request_human")]))
+    assert messages[0].get("response") == "utter_handoff_via_ticket"
+    assert any(e.get("event") == "followup" and e["name"] == "ticket_form" for e in events)
+
+
+@pytest.mark.parametrize("answer", ["tap add", "yes", "no"])
+def test_asking_for_a_person_with_a_ticket_open_points_to_it_first(store, nobody_on_duty, answer: str) -> None:
+    """Not three form questions ending in "you already have ticket ..."; and "I want a person" is
+    never added to the ticket as the customer's words."""
+    run(ActionCreateTicket(), tracker([*CONVERSATION, user("skip")], **filled()))
+    (ticket,) = store.list()
+    asking = user("I want to talk to a human", "request_human")
+    messages, events = run(ActionRequestHuman(), tracker([asking]))
+    (offer,) = messages
+    assert ticket.reference in offer["text"] and "Next: the Technical support team replies by" in offer["text"]
+    assert events == []
+    add, new = (b["payload"] for b in offer["buttons"])
+    assert (add, new) == (f'/add_to_ticket{{"ticket_ref":"{ticket.reference}"}}', "/open_ticket")
+    asked = [asking, bot_asking(offer["text"], offer["buttons"])]
+    if answer == "tap add":  # "No, a new ticket" is /open_ticket, the ticket form's own rule (data/rules.yml)
+        messages, events = run(ActionAddToTicket(), tracker([*asked, user(add, "add_to_ticket")]))
+    else:
+        messages, events = run(ActionYesNo(), tracker([*asked, user(answer, "affirm" if answer == "yes" else "deny")]))
+    followed = [e["name"] for e in events if e.get("event") == "followup"]
+    if answer == "no":
+        assert messages[0].get("response") == "utter_start_ticket" and followed == ["ticket_form"]
+    else:
+        assert messages == [] and followed == ["ticket_addition_form"]
+        assert slots_of(events)["ticket_addition_ref"] == ticket.reference
+    assert all("talk to a human" not in line["text"] for line in store.get(ticket.reference).transcript)
 
 
 def test_without_an_open_ticket_the_kb_offers_a_new_one(store: TicketStore) -> None:
