@@ -24,7 +24,7 @@ from bot.kb.followup import answer_in_context
 from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import Hit, KnowledgeBase, limit_query_threads
+from bot.kb.search import PASSAGE_SEPARATOR, Hit, KnowledgeBase, limit_query_threads
 from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
@@ -186,17 +186,25 @@ class ActionAnswerFromKB(Action):
 def not_the_same_passage_again(
     kb: KnowledgeBase, tracker: Tracker, question: str, best: Hit, vector: np.ndarray | None
 ) -> Hit:
-    """A follow-up answered by the article just shown, with the very passage just shown, gets
-    the article's next best passage for the question instead: the customer has read that one
-    and asked on, so the same text again would answer nothing."""
+    """A follow-up answered by the article just shown leaves out the passages just shown, and
+    gets the article's next best passage for the question if nothing else is left: the customer
+    has read them and asked on, so the same text again would answer nothing."""
     shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
     previous_query = tracker.get_slot(c.SLOT_KB_QUERY)
     if not shown or shown[-1] != best.article_id or not previous_query:
         return best
-    # The passage shown then is the one the last answer's text finds in that article now.
+    # The passages shown then are the ones the last answer's text finds in that article now; a
+    # search shows one or two, each a paragraph of its own (bot/kb/search.py).
     previous = next((h.passage for h in kb.search(previous_query) if h.article_id == best.article_id), None)
-    if previous != best.passage:
+    if previous is None:
         return best
+    already_read = set(previous.split(PASSAGE_SEPARATOR))
+    parts = best.passage.split(PASSAGE_SEPARATOR)
+    unread = [part for part in parts if part not in already_read]
+    if len(unread) == len(parts):
+        return best
+    if unread:
+        return replace(best, passage=PASSAGE_SEPARATOR.join(unread))
     other = kb.other_passage(question, best.article_id, previous, query_vector=vector)
     return replace(best, passage=other) if other else best
 

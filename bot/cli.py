@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         default=PROJECT_ROOT / "eval" / "kb_other_languages.jsonl",
         help="support questions written in other languages, which the bot should say it cannot read",
     )
+    evaluate.add_argument(
+        "--answer-spans",
+        type=Path,
+        nargs="*",
+        default=[PROJECT_ROOT / "eval" / f"kb_answer_spans_{name}.jsonl" for name in ("questions", "calibration")],
+        help="where in its article each question's answer is, to check the passage shown",
+    )
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
     evaluate.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
@@ -430,6 +437,20 @@ def _kb_eval(args: argparse.Namespace) -> int:
             f"{decision.wrong_answer_rate:6.3f} {decision.out_of_scope:>4} {decision.false_answer_rate:12.3f}"
         )
         figures["decision"][split] = decision.__dict__
+
+    # The passage shown, not only the article: labelled answer spans (where in the article the answer is).
+    from bot.kb.evaluate import load_answer_spans, score_passages
+
+    spans = {
+        key: value for path in args.answer_spans if path.exists() for key, value in load_answer_spans(path).items()
+    }
+    if spans:
+        print("\nPassage shown holds the answer (of the labelled questions answered with the right article):")
+        figures["passage"] = {}
+        for split, subset in splits.items():
+            right, answered = score_passages(kb, subset, spans)
+            figures["passage"][split] = {"right_passage": right, "right_article_answers": answered}
+            print(f"  {split:<11} {right:>3} of {answered:<3} {right / max(answered, 1):.3f}")
 
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)

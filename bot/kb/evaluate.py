@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,11 @@ __all__ = [
     "evaluate_follow_up_reading",
     "evaluate_retrieval",
     "evaluate_stackfaq",
+    "load_answer_spans",
     "load_questions",
+    "passage_holds_answer",
     "score_decisions",
+    "score_passages",
 ]
 
 MODES: tuple[Mode, ...] = ("bm25", "dense", "fused")
@@ -333,3 +337,53 @@ def evaluate_follow_up_reading(
             "right_always_alone": alone,
         }
     return out
+
+
+def load_answer_spans(path: Path) -> dict[str, list[str]]:
+    """Where each answerable question's answer is in its article: `{"id", "spans": [...]}` a line,
+    each span a piece of the article's text (any one of them is the answer); questions that only
+    the article as a whole answers (`"spans": []`) are left out."""
+    spans: dict[str, list[str]] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row, dict) or not isinstance(row.get("spans"), list):
+            raise ValueError(f'{path}, line {number}: expected a JSON object with "id" and a list "spans"')
+        if row["spans"]:
+            spans[str(row["id"])] = [str(span) for span in row["spans"]]
+    return spans
+
+
+def _plain(text: str) -> str:
+    """Text as a passage shows it and a writer copied it: no Markdown marks, links as their words."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(re.sub(r"[*_`]", "", text).lower().split())
+
+
+def passage_holds_answer(passage: str, spans: list[str]) -> bool:
+    """Whether the passage holds one of the spans; a span copied from a table row ("Standard |
+    2-4 business days | EUR 4.95") is there when each of its cells is (the chunker reads a row
+    as a sentence)."""
+    shown = _plain(passage)
+    for span in spans:
+        cells = [cell.strip() for cell in _plain(span).split("|") if cell.strip()]
+        if cells and all(cell in shown for cell in cells):
+            return True
+    return False
+
+
+def score_passages(kb: KnowledgeBase, questions: list[Question], spans: dict[str, list[str]]) -> tuple[int, int]:
+    """Of the labelled questions answered with the right article at the KB's threshold, how many
+    are shown a passage that holds the answer: (right passages, right-article answers)."""
+    right = answered = 0
+    for question in questions:
+        if question.id not in spans:
+            continue
+        answer = kb.answer(question.text)
+        if answer.decision != "answer" or answer.best is None or answer.best.article_id != question.article_id:
+            continue
+        answered += 1
+        right += passage_holds_answer(answer.best.passage, spans[question.id])
+    return right, answered

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.kb.search import Hit
+from bot.kb.search import SHOWN_PASSAGE_CHARS, Hit
 
 __all__ = [
     "FEEDBACK_BUTTONS",
@@ -23,7 +23,9 @@ FEEDBACK_BUTTONS = [
     {"title": "Yes, that solved it", "payload": "/affirm"},
     {"title": "No", "payload": "/deny"},
 ]
-MAX_PASSAGE_CHARS = 700
+# The longest passage the search shows (two of an article's passages, bot/kb/search.py); a longer
+# single passage (one very long sentence) is cut.
+MAX_PASSAGE_CHARS = SHOWN_PASSAGE_CHARS
 CLOSEST_ARTICLES = 3
 # Below this a "closest article" is unrelated noise, not worth a link.
 RELATED_FLOOR = 0.35

@@ -73,3 +73,31 @@ def test_the_follow_up_cases_name_real_articles_and_both_kinds_in_both_splits(ar
         (kind, split) for kind in ("genuine", "switch") for split in ("choosing", "held_out")
     }
     assert len({(row["topic"], normalised(row["text"])) for row in rows}) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("spans_file", "questions_file"),
+    [
+        ("kb_answer_spans_questions.jsonl", "kb_questions.jsonl"),
+        ("kb_answer_spans_calibration.jsonl", "kb_calibration.jsonl"),
+    ],
+)
+def test_every_answer_span_is_still_in_its_article(spans_file: str, questions_file: str, articles: dict) -> None:
+    """The spans say where each answer is (`kb eval`'s passage check); an article rewritten since
+    must have its spans written again, or the check would count right passages as wrong."""
+    import json
+
+    from bot.kb.chunking import chunk_article
+    from bot.kb.evaluate import passage_holds_answer
+
+    answerable = {q.id: q.article_id for q in load_questions(EVAL / questions_file) if q.article_id}
+    rows = [json.loads(line) for line in (EVAL / spans_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [row["id"] for row in rows] == list(answerable)  # one line per answerable question, in order
+    texts = {aid: " ".join(chunk.text for chunk in chunk_article(articles[aid])) for aid in set(answerable.values())}
+    missing = [
+        row["id"]
+        for row in rows
+        if row["spans"] and not passage_holds_answer(texts[answerable[row["id"]]], row["spans"])
+    ]
+    assert missing == []
+    assert sum(1 for row in rows if row["spans"]) >= 0.95 * len(rows)

@@ -313,3 +313,37 @@ def test_another_passage_of_the_article_is_the_best_one_not_already_shown(tmp_pa
     assert kb.other_passage("router password", "wifi", shown=only_one) is None
     assert kb.other_passage("anything", "no-such-article", shown="") is None
     assert kb.other_passage("   ", "battery", shown=lasts) is None
+
+
+def test_the_articles_runner_up_passage_is_shown_too_when_it_scores_almost_as_well(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "kb"
+    source.mkdir()
+    opening = "Your doorbell battery runs down. This article explains battery life and charging."
+    lasts = "A full charge of the battery lasts two to six months depending on motion events at your door."
+    charging = "Charging the battery pack takes about five hours with a USB-C charger."
+    faceplate = "Faceplate removal needs a small tool from its box."
+    sections = [("How long a charge lasts", lasts), ("Charge the pack", charging), ("Faceplate", faceplate)]
+    body = opening + "".join(f"\n\n## {heading}\n{text}" for heading, text in sections)
+    write_article(source, "battery", "Doorbell battery", body)
+    write_article(source, "wifi", "Connect to Wi-Fi", "Setting up a camera on Wi-Fi needs your router's password.")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+    question = "charging battery pack hours, and how many months a full charge lasts"
+
+    monkeypatch.setattr(search_module, "SECOND_PASSAGE_MARGIN", -1.0)  # never: the best passage alone
+    (alone,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
+    assert alone == lasts
+    monkeypatch.setattr(search_module, "SECOND_PASSAGE_MARGIN", 10.0)  # always, when both fit
+    (both,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
+    # The runner-up comes in the article's order.
+    assert both == f"{lasts}\n\n{charging}"
+    assert faceplate not in both and opening not in both
+    monkeypatch.setattr(search_module, "SHOWN_PASSAGE_CHARS", len(lasts) + len(charging) - 1)  # too long together
+    (capped,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
+    assert capped == lasts
+    # An article of one passage has no runner-up.
+    assert [h.passage for h in kb.search("router password") if h.article_id == "wifi"] == [
+        "Setting up a camera on Wi-Fi needs your router's password."
+    ]
