@@ -347,7 +347,10 @@ def load_answer_spans(path: Path) -> dict[str, list[str]]:
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
         if not isinstance(row, dict) or not isinstance(row.get("spans"), list):
             raise ValueError(f'{path}, line {number}: expected a JSON object with "id" and a list "spans"')
         if row["spans"]:

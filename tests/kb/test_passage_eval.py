@@ -37,6 +37,9 @@ def test_spans_load_without_the_questions_only_a_whole_article_answers(tmp_path:
     path.write_text('{"id": "q1", "spans": ["a reset link"]}\n{"id": "q2", "spans": "a reset link"}\n')
     with pytest.raises(ValueError, match=r"spans.jsonl, line 2"):
         load_answer_spans(path)
+    path.write_text('{"id": "q1", "spans": ["a reset link"]}\n{"id": "q2", "spans": [\n')  # not JSON
+    with pytest.raises(ValueError, match=r"spans.jsonl, line 2"):
+        load_answer_spans(path)
 
 
 def test_passages_are_scored_only_where_the_right_article_is_the_answer(
