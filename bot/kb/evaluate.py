@@ -10,8 +10,10 @@ import csv
 import json
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -110,6 +112,18 @@ class Question:
     kind: str
 
 
+def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """Each non-empty line's number and JSON value (None where the line is not JSON), for the
+    caller to check and name the file and line of a bad one."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError:
+            yield number, None
+
+
 def load_questions(path: Path) -> list[Question]:
     """One JSON object a line: `text`, and `article_id` when the KB answers it; `id`, `split`
     ("dev"/"test") and `kind` are optional.
@@ -118,13 +132,7 @@ def load_questions(path: Path) -> list[Question]:
         ValueError: naming the file and line of a row that is not such an object.
     """
     questions: list[Question] = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            row = None
+    for number, row in _json_lines(path):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             raise ValueError(f'{path}, line {number}: expected a JSON object with a "text"')
         questions.append(
@@ -344,13 +352,7 @@ def load_answer_spans(path: Path) -> dict[str, list[str]]:
     each span a piece of the article's text (any one of them is the answer); questions that only
     the article as a whole answers (`"spans": []`) are left out."""
     spans: dict[str, list[str]] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            row = None
+    for number, row in _json_lines(path):
         if not isinstance(row, dict) or not isinstance(row.get("spans"), list):
             raise ValueError(f'{path}, line {number}: expected a JSON object with "id" and a list "spans"')
         if row["spans"]:
