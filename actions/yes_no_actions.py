@@ -24,6 +24,12 @@ from actions.ticket_actions import ActionAddToTicket, ActionCreateTicket, intent
 from actions.update_actions import ask_for_rating, keep_open, reopen_not_solved, ticket_in_this_conversation
 
 
+def start_ticket_form(dispatcher: CollectingDispatcher) -> list[dict]:
+    """What tapping "open a ticket" does (the rule for /open_ticket in data/rules.yml)."""
+    dispatcher.utter_message(response="utter_start_ticket")
+    return [FollowupAction(c.FORM_TICKET)]
+
+
 class ActionYesNo(Action):
     def name(self) -> str:
         return c.ACTION_YES_NO
@@ -47,12 +53,10 @@ class ActionYesNo(Action):
             # "A person already has your ticket: would you like to add something to it?" (handoff)
             if yes:
                 return ActionAddToTicket().run(dispatcher, tracker, domain)
-            dispatcher.utter_message(response="utter_start_ticket")
-            return [FollowupAction(c.FORM_TICKET)]
+            return start_ticket_form(dispatcher)
         if c.INTENT_OPEN_TICKET in asked:  # "Would you like me to open a ticket?"
             if yes:
-                dispatcher.utter_message(response="utter_start_ticket")
-                return [FollowupAction(c.FORM_TICKET)]
+                return start_ticket_form(dispatcher)
             dispatcher.utter_message(response="utter_ticket_declined")
             return []
         if c.INTENT_ADD_TO_TICKET in asked and c.INTENT_CONFIRM_NEW_TICKET in asked:

@@ -247,12 +247,15 @@ class KnowledgeBase:
             ranked -= UNKNOWN_WORDS_WEIGHT * self.lexical.unknown_share(query, also_known=self._question_words)
             ranked -= NOT_ANSWERED_WEIGHT * self._closeness_to_not_answered(query_vector)
             order = np.argsort(-ranked, kind="stable")
+        row_articles = self._chunk_article[rows]  # each candidate chunk's article, for the runner-up passages
         hits = []
         for i in order[:top_k]:
             row = int(rows[best[i]])
             chunk = self.index.chunks[row]
             meta = self.index.articles[chunk.article_id]
-            passage = self._passage(row) if mode != "fused" else self._shown_passage(rows, scores, best[i])
+            passage = (
+                self._passage(row) if mode != "fused" else self._shown_passage(rows, row_articles, scores, best[i])
+            )
             hits.append(Hit(meta.id, meta.title, meta.url, float(ranked[i]), passage, chunk.section))
         return hits
 
@@ -362,12 +365,12 @@ class KnowledgeBase:
         first.sort()
         return ranked[first], articles[first]
 
-    def _shown_passage(self, rows: np.ndarray, scores: np.ndarray, best: int) -> str:
+    def _shown_passage(self, rows: np.ndarray, row_articles: np.ndarray, scores: np.ndarray, best: int) -> str:
         """The passage of `rows[best]`, with its article's runner-up among `rows` when that scores
         within SECOND_PASSAGE_MARGIN and both fit in SHOWN_PASSAGE_CHARS, in the article's order."""
         row = int(rows[best])
         first = self._passage(row)
-        same_article = self._chunk_article[rows] == self._chunk_article[row]
+        same_article = row_articles == row_articles[best]
         same_article[best] = False
         if not same_article.any():
             return first
