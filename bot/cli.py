@@ -402,6 +402,7 @@ def _kb_search(args: argparse.Namespace) -> int:
     print(f"decision: {verdict}   threshold {kb.threshold:.3f}\n")
     for rank, hit in enumerate(answer.hits, start=1):
         passage = hit.passage if len(hit.passage) <= 200 else hit.passage[:197] + "..."
+        passage = passage.replace("\n", "\n   ")  # a list's items under the hit, indented as it is
         print(f"{rank}. {hit.title}  [{hit.article_id}]  score {hit.score:.3f}\n   {hit.url}\n   {passage}\n")
     return 0
 

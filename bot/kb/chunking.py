@@ -13,15 +13,16 @@ from typing import Any
 
 from bot.kb.documents import Article
 
-__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_article", "load_nlp", "markdown_to_text", "table_sentences"]
+__all__ = ["CHUNKER_VERSION", "Block", "Chunk", "chunk_article", "load_nlp", "markdown_to_text", "table_sentences"]
 
 MAX_CHUNK_WORDS = 90
 # Changes when the same article makes other chunks: an index of another version is re-embedded
-# whole (bot/kb/index.py). 2: Markdown tables are read row by row as sentences.
-CHUNKER_VERSION = 2
+# whole (bot/kb/index.py). 2: Markdown tables are read row by row as sentences. 3: a chunk keeps
+# the text it is shown as (`display`), with list items and table rows on lines of their own.
+CHUNKER_VERSION = 3
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*(?:([-*+])|(\d+[.)]))\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -32,7 +33,15 @@ _TABLE_RULE = re.compile(r"^:?-{3,}:?$")
 class Chunk:
     article_id: str
     section: str
-    text: str
+    text: str  # what is embedded and searched: the chunk's sentences on one line
+    # What the customer is shown: the same words, with each list item ("- ", "1. ") and table row
+    # on a line of its own. Only whitespace and list marks differ from `text`, so the embeddings,
+    # BM25 and the adapted model's training pairs stay as they were. "" means the same as `text`.
+    display: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.text
 
     def embedding_text(self, title: str) -> str:
         """What the embedder sees: the passage in its article's and section's context."""
@@ -92,22 +101,36 @@ def table_sentences(rows: list[str]) -> list[str]:
     return sentences
 
 
-def split_sections(body: str) -> list[tuple[str, list[str]]]:
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, one list item or one table row, and how its line starts when shown."""
+
+    text: str
+    mark: str = ""  # "- " or "1. " for a list item, "" otherwise
+    own_line: bool = False  # a list item or table row: shown on a line of its own
+
+
+def split_sections(body: str) -> list[tuple[str, list[Block]]]:
     """Body to `(heading, blocks)`; a block is a paragraph, one list item or one table row."""
-    sections: list[tuple[str, list[str]]] = [("", [])]
+    sections: list[tuple[str, list[Block]]] = [("", [])]
     paragraph: list[str] = []
     table: list[str] = []
+    mark = ""
 
     def flush() -> None:
+        nonlocal mark
         if paragraph:
-            sections[-1][1].append(markdown_to_text(" ".join(paragraph)).strip())
+            text = markdown_to_text(" ".join(paragraph)).strip()
+            sections[-1][1].append(Block(text, mark, own_line=bool(mark)))
             paragraph.clear()
+            mark = ""
         if table:
-            sections[-1][1].extend(table_sentences(table))
+            sections[-1][1].extend(Block(row, own_line=True) for row in table_sentences(table))
             table.clear()
 
     for line in body.splitlines():
         heading = _HEADING.match(line)
+        bullet = _BULLET.match(line)
         if _TABLE_ROW.match(line):
             if paragraph:
                 flush()
@@ -120,13 +143,14 @@ def split_sections(body: str) -> list[tuple[str, list[str]]]:
             sections.append((markdown_to_text(heading.group(1)).strip(), []))
         elif not line.strip():
             flush()
-        elif _BULLET.match(line):
+        elif bullet:
             flush()
-            paragraph.append(_BULLET.sub("", line).strip())
+            mark = "- " if bullet.group(1) else f"{bullet.group(2)} "
+            paragraph.append(line[bullet.end() :].strip())
         else:
             paragraph.append(line.strip())
     flush()
-    return [(heading, blocks) for heading, blocks in sections if any(blocks)]
+    return [(heading, blocks) for heading, blocks in sections if any(block.text for block in blocks)]
 
 
 def chunk_article(article: Article, *, pipeline: str = "blank:en", max_words: int = MAX_CHUNK_WORDS) -> list[Chunk]:
@@ -137,16 +161,43 @@ def chunk_article(article: Article, *, pipeline: str = "blank:en", max_words: in
     nlp = load_nlp(pipeline)
     chunks: list[Chunk] = []
     for heading, blocks in split_sections(article.body):
-        sentences = [s.text.strip() for doc in nlp.pipe(blocks) for s in doc.sents if s.text.strip()]
-        current: list[str] = []
+        # Each sentence with its block and whether it starts it, so the shown text can break
+        # lines where a list item starts.
+        sentences = [
+            (block, sentence, position == 0)
+            for block, doc in zip(blocks, nlp.pipe(block.text for block in blocks), strict=True)
+            for position, sentence in enumerate(s.text.strip() for s in doc.sents if s.text.strip())
+        ]
+        current: list[tuple[Block, str, bool]] = []
         words = 0
-        for sentence in sentences:
+        for block, sentence, starts_block in sentences:
             length = len(sentence.split())
             if current and words + length > max_words:
-                chunks.append(Chunk(article.id, heading, " ".join(current)))
+                chunks.append(_chunk(article.id, heading, current))
                 current, words = [], 0
-            current.append(sentence)
+            current.append((block, sentence, starts_block))
             words += length
         if current:
-            chunks.append(Chunk(article.id, heading, " ".join(current)))
+            chunks.append(_chunk(article.id, heading, current))
     return chunks
+
+
+def _chunk(article_id: str, heading: str, sentences: list[tuple[Block, str, bool]]) -> Chunk:
+    """A chunk of `sentences`; its shown text starts a new line (with the item's mark) where a
+    list item or table row starts, and where a paragraph follows one. A list item the previous
+    chunk began goes on without its mark."""
+    text = " ".join(sentence for _, sentence, _ in sentences)
+    shown = ""
+    previous: Block | None = None
+    for block, sentence, starts_block in sentences:
+        mark = block.mark if starts_block else ""
+        if previous is None:
+            shown = f"{mark}{sentence}"
+        elif block is previous:
+            shown += f" {sentence}"
+        elif block.own_line or previous.own_line:
+            shown += f"\n{mark}{sentence}"
+        else:
+            shown += f" {sentence}"
+        previous = block
+    return Chunk(article_id, heading, text, display=shown if shown != text else "")

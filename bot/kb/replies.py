@@ -23,9 +23,10 @@ FEEDBACK_BUTTONS = [
     {"title": "Yes, that solved it", "payload": "/affirm"},
     {"title": "No", "payload": "/deny"},
 ]
-# The longest passage the search shows (two of an article's passages, bot/kb/search.py); a longer
-# single passage (one very long sentence) is cut.
-MAX_PASSAGE_CHARS = SHOWN_PASSAGE_CHARS
+# The longest passage the search shows (two of an article's passages, bot/kb/search.py, measured
+# without their list marks and line breaks, hence the room for those); a longer single passage
+# (one very long sentence) is cut.
+MAX_PASSAGE_CHARS = SHOWN_PASSAGE_CHARS + 200
 CLOSEST_ARTICLES = 3
 # Below this a "closest article" is unrelated noise, not worth a link.
 RELATED_FLOOR = 0.35

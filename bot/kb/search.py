@@ -94,7 +94,8 @@ SHORT_PASSAGE_WORDS = 25
 # reaches 0.85; two passages in 29% of answers, 522 characters on average); docs/benchmarks.md.
 SECOND_PASSAGE_MARGIN = 0.05
 SHOWN_PASSAGE_CHARS = 1100
-# Between passages shown together; a chunk's own text has no line breaks (bot/kb/chunking.py).
+# Between passages shown together; inside one, only a list item or table row starts a line
+# (Chunk.shown, bot/kb/chunking.py).
 PASSAGE_SEPARATOR = "\n\n"
 # Articles a search returns unless asked for more: the answer and the closest others.
 TOP_K = 5
@@ -369,7 +370,7 @@ class KnowledgeBase:
         """The passage of `rows[best]`, with its article's runner-up among `rows` when that scores
         within SECOND_PASSAGE_MARGIN and both fit in SHOWN_PASSAGE_CHARS, in the article's order."""
         row = int(rows[best])
-        first = self._passage(row)
+        first, first_words = self._passage_and_words(row)
         same_article = row_articles == row_articles[best]
         same_article[best] = False
         if not same_article.any():
@@ -377,18 +378,23 @@ class KnowledgeBase:
         candidate = int(np.argmax(np.where(same_article, scores, -np.inf)))
         if scores[candidate] < scores[best] - SECOND_PASSAGE_MARGIN:
             return first
-        second = self._passage(int(rows[candidate]))
+        second, second_words = self._passage_and_words(int(rows[candidate]))
         if second in first:  # a neighbour already joined to the best one
             return first
         if first in second:
             return second
-        if len(first) + len(second) > SHOWN_PASSAGE_CHARS:
+        if len(first_words) + len(second_words) > SHOWN_PASSAGE_CHARS:
             return first
         ordered = (first, second) if row < int(rows[candidate]) else (second, first)
         return PASSAGE_SEPARATOR.join(ordered)
 
     def _passage(self, row: int) -> str:
-        """The chunk's text, with a neighbour where the chunk alone would not answer.
+        return self._passage_and_words(row)[0]
+
+    def _passage_and_words(self, row: int) -> tuple[str, str]:
+        """The chunk's text, with a neighbour where the chunk alone would not answer: as shown
+        (`Chunk.shown`, lists item by item) and as its words on one line (`Chunk.text`), which
+        the length limits are measured on, since list marks and line breaks add nothing to read.
 
         An article's opening lines (before the first heading) say what the article is about, so
         they match questions best, but rarely hold the answer ("This article shows you how to
@@ -406,13 +412,20 @@ class KnowledgeBase:
 
         title = self.index.articles[chunk.article_id].title
         if chunk.section in ("", title) and not in_article(row - 1) and in_article(row + 1):
-            joined = f"{chunk.text}{PASSAGE_SEPARATOR}{chunks[row + 1].text}"
+            after = chunks[row + 1]
+            shown = f"{chunk.shown}{PASSAGE_SEPARATOR}{after.shown}"
+            words = f"{chunk.text}{PASSAGE_SEPARATOR}{after.text}"
         elif len(chunk.text.split()) < SHORT_PASSAGE_WORDS and in_article(row - 1):
             before = chunks[row - 1]
-            joined = f"{before.text} {chunk.text}" if before.section == chunk.section else ""
+            # Within a list or table (a shown text with lines of its own), the next line.
+            space = "\n" if before.display or chunk.display else " "
+            shown = f"{before.shown}{space}{chunk.shown}" if before.section == chunk.section else ""
+            words = f"{before.text} {chunk.text}"
         else:
-            joined = ""
-        return joined if joined and len(joined) <= JOINED_PASSAGE_CHARS else chunk.text
+            shown = words = ""
+        if shown and len(words) <= JOINED_PASSAGE_CHARS:
+            return shown, words
+        return chunk.shown, chunk.text
 
 
 def _fused(dense: np.ndarray, bm25: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-from bot.kb.chunking import Chunk, chunk_article, markdown_to_text, split_sections, table_sentences
+from bot.kb.chunking import Block, Chunk, chunk_article, markdown_to_text, split_sections, table_sentences
 from bot.kb.documents import Article
 
 
@@ -11,9 +11,9 @@ def test_markdown_to_text_keeps_link_words_and_drops_emphasis() -> None:
 def test_split_sections_separates_headings_paragraphs_and_list_items() -> None:
     body = "Intro line one\ncontinues here.\n\n## Steps\n1. Open the app\n2. Tap Settings\n\n## Notes\nDone."
     assert split_sections(body) == [
-        ("", ["Intro line one continues here."]),
-        ("Steps", ["Open the app", "Tap Settings"]),
-        ("Notes", ["Done."]),
+        ("", [Block("Intro line one continues here.")]),
+        ("Steps", [Block("Open the app", "1. ", own_line=True), Block("Tap Settings", "2. ", own_line=True)]),
+        ("Notes", [Block("Done.")]),
     ]
 
 
@@ -26,6 +26,43 @@ def test_chunk_article_packs_sentences_within_the_word_limit_and_sections() -> N
     assert chunks[0].text == f"{sentence} {sentence}"
     assert chunks[2].text == sentence
     assert all(len(c.text.split()) <= 13 for c in chunks)
+
+
+def test_a_list_is_shown_item_by_item_and_embedded_as_before() -> None:
+    # "can I pay with klarna?" once showed "... American Express PayPal iDEAL (Netherlands only)
+    # Klarna: ...": items without a full stop ran together into one line.
+    body = (
+        "You can pay with:\n\n"
+        "- **Cards:** Visa and Mastercard\n"
+        "* PayPal\n"
+        "- Klarna: pay in 30 days. No interest.\n\n"
+        "Then confirm the order.\n\n"
+        "## Steps\n"
+        "1. Open the app\n"
+        "2. Tap Pay\n"
+    )
+    intro, steps = chunk_article(Article(id="a", title="Paying", body=body))
+    assert intro.text == (
+        "You can pay with: Cards: Visa and Mastercard PayPal Klarna: pay in 30 days. No interest. "
+        "Then confirm the order."
+    )
+    assert intro.shown == (
+        "You can pay with:\n- Cards: Visa and Mastercard\n- PayPal\n- Klarna: pay in 30 days. No interest.\n"
+        "Then confirm the order."
+    )
+    assert steps.text == "Open the app Tap Pay"
+    assert steps.shown == "1. Open the app\n2. Tap Pay"
+    # Prose alone is shown as it is embedded.
+    (prose,) = chunk_article(Article(id="b", title="T", body="One line.\n\nAnother paragraph."))
+    assert prose.display == "" and prose.shown == prose.text == "One line. Another paragraph."
+
+
+def test_an_item_split_across_chunks_keeps_its_mark_only_where_it_starts() -> None:
+    sentence = "This sentence has exactly six words."
+    body = "- " + " ".join([sentence] * 3) + "\n- Last item"
+    first, second = chunk_article(Article(id="a", title="T", body=body), max_words=13)
+    assert first.shown == f"- {sentence} {sentence}"
+    assert second.shown == f"{sentence}\n- Last item"
 
 
 def test_chunk_keeps_an_overlong_sentence_whole() -> None:
@@ -56,10 +93,10 @@ def test_a_markdown_table_is_read_row_by_row_as_sentences() -> None:
         (
             "Compare the plans",
             [
-                "Both plans include alerts.",
-                "Price per month: Protect Basic EUR 3.99; Protect Plus EUR 9.99.",
-                "Warranty: Protect Basic 2 years.",
-                "Prices include VAT.",
+                Block("Both plans include alerts."),
+                Block("Price per month: Protect Basic EUR 3.99; Protect Plus EUR 9.99.", own_line=True),
+                Block("Warranty: Protect Basic 2 years.", own_line=True),
+                Block("Prices include VAT."),
             ],
         )
     ]

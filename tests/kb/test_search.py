@@ -251,6 +251,32 @@ def test_a_few_words_left_over_from_a_section_come_after_the_passage_before_them
     assert kb._passage(2) == other  # short too, but the passage before it is another section's
 
 
+def test_a_list_is_shown_item_by_item_and_its_marks_do_not_count_against_the_length_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    opening = "You can pay in several ways."
+    items = ["Cards: Visa and Mastercard", "PayPal", "Klarna: pay in 30 days"]
+    body = f"{opening}\n\n## Methods\nAt checkout choose:\n\n" + "\n".join(f"- {item}" for item in items)
+    write_article(source, "pay", "Payment methods", body)
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    listed = "At checkout choose:\n" + "\n".join(f"- {item}" for item in items)
+    one_line = "At checkout choose: " + " ".join(items)
+    assert [(c.text, c.shown) for c in kb.index.chunks] == [(opening, opening), (one_line, listed)]  # saved and loaded
+    (hit,) = kb.search("pay with klarna", top_k=1)
+    assert hit.passage == f"{opening}\n\n{listed}"
+    # The limit is on the words: exactly as long as the two passages' words, the list still fits.
+    monkeypatch.setattr(search_module, "JOINED_PASSAGE_CHARS", len(f"{opening}\n\n{one_line}"))
+    assert kb._passage(0) == f"{opening}\n\n{listed}"
+    monkeypatch.setattr(search_module, "JOINED_PASSAGE_CHARS", len(f"{opening}\n\n{one_line}") - 1)
+    assert kb._passage(0) == opening
+
+
 def test_a_question_close_to_one_the_help_centre_does_not_answer_is_less_sure_and_keeps_its_ranking(
     tmp_path: Path,
 ) -> None:
