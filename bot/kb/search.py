@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
+from bot.kb.chunking import Chunk
 from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
 from bot.kb.spelling import Speller
@@ -86,6 +87,7 @@ MAX_QUERY_CHARS = 1000
 # and a passage of a few words to the one before it in its section, when the two fit in this.
 JOINED_PASSAGE_CHARS = 700
 SHORT_PASSAGE_WORDS = 25
+_LIST_ITEM = re.compile(r"^(?:- |\d+[.)] )")  # how Chunk.shown starts a list item's line
 # The article's second best passage is shown after (or before, in the article's order) the best
 # one when its score is within this margin and both fit in SHOWN_PASSAGE_CHARS: the answer is often
 # in the passage just below the one that names the topic best. On the labelled answer spans of the
@@ -400,9 +402,10 @@ class KnowledgeBase:
         they match questions best, but rarely hold the answer ("This article shows you how to
         set a new password with a reset link."): the passage after them, where the steps start,
         comes with them. A passage of a few words is usually the last sentence of a section the
-        chunker had to split ("Express delivery is not available outside the EU and the UK."):
-        the passage before it in the same section comes first. Either only when both fit in
-        JOINED_PASSAGE_CHARS.
+        chunker had to split ("Express delivery is not available outside the EU and the UK."),
+        and one that goes on with a list is the rest of steps the chunker split ("4. Move the
+        camera closer ..."): the passage before it in the same section comes first. Either only
+        when both fit in JOINED_PASSAGE_CHARS.
         """
         chunks = self.index.chunks
         chunk = chunks[row]
@@ -415,7 +418,9 @@ class KnowledgeBase:
             after = chunks[row + 1]
             shown = f"{chunk.shown}{PASSAGE_SEPARATOR}{after.shown}"
             words = f"{chunk.text}{PASSAGE_SEPARATOR}{after.text}"
-        elif len(chunk.text.split()) < SHORT_PASSAGE_WORDS and in_article(row - 1):
+        elif in_article(row - 1) and (
+            len(chunk.text.split()) < SHORT_PASSAGE_WORDS or _goes_on_with_the_list(chunks[row - 1], chunk)
+        ):
             before = chunks[row - 1]
             # Within a list or table (a shown text with lines of its own), the next line.
             space = "\n" if before.display or chunk.display else " "
@@ -426,6 +431,15 @@ class KnowledgeBase:
         if shown and len(words) <= JOINED_PASSAGE_CHARS:
             return shown, words
         return chunk.shown, chunk.text
+
+
+def _goes_on_with_the_list(before: Chunk, chunk: Chunk) -> bool:
+    """Whether `chunk` starts with a list item and `before`, in the same section, ends with one:
+    the chunker split a list, and "4. Move the camera closer to the router" alone leaves the
+    customer without steps 1 to 3."""
+    return before.section == chunk.section and all(
+        _LIST_ITEM.match(line) for line in (chunk.shown, before.shown.rsplit("\n", 1)[-1])
+    )
 
 
 def _fused(dense: np.ndarray, bm25: np.ndarray) -> np.ndarray:

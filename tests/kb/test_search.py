@@ -277,6 +277,28 @@ def test_a_list_is_shown_item_by_item_and_its_marks_do_not_count_against_the_len
     assert kb._passage(0) == opening
 
 
+def test_the_rest_of_a_list_the_chunker_split_comes_after_the_items_before_it(tmp_path: Path) -> None:
+    from tests.factories import write_article
+
+    source = tmp_path / "kb"
+    source.mkdir()
+    steps = [" ".join([f"step{n}"] * 29) + "." for n in range(1, 5)]  # 30 words each: 3 fill a chunk
+    numbered = "\n".join(f"{n}. {step}" for n, step in enumerate(steps, start=1))
+    write_article(source, "fix", "Fix it", f"## Steps\n{numbered}\n\n## Other\nNot the steps.\n\n- one item")
+    build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
+    kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
+
+    assert [c.shown for c in kb.index.chunks] == [
+        "\n".join(f"{n}. {step}" for n, step in enumerate(steps[:3], start=1)),
+        f"4. {steps[3]}",
+        "Not the steps.\n- one item",
+    ]
+    assert len(kb.index.chunks[1].text.split()) >= search_module.SHORT_PASSAGE_WORDS  # not joined for being short
+    assert kb._passage(1) == numbered
+    assert kb._passage(0) == kb.index.chunks[0].shown  # the list's start is shown as it is
+    assert kb._passage(2) == "Not the steps.\n- one item"  # a list of its own section
+
+
 def test_a_question_close_to_one_the_help_centre_does_not_answer_is_less_sure_and_keeps_its_ranking(
     tmp_path: Path,
 ) -> None:
