@@ -40,8 +40,8 @@ from typing import Literal
 
 import numpy as np
 
-from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.chunking import Chunk
+from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
 from bot.kb.spelling import Speller
