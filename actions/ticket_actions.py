@@ -94,10 +94,30 @@ def customer_lines(tracker: Tracker) -> list[str]:
 
 
 def proposed_summary(tracker: Tracker) -> str | None:
-    topic = tracker.get_slot(c.SLOT_KB_TOPIC)
+    """The customer's own words: what they described where the form asked for their email, else
+    the question the bot could not answer, else their last real message before the form."""
+    topic = described_at_email_question(tracker) or tracker.get_slot(c.SLOT_KB_TOPIC)
     if topic:
         topic = mask_personal_data(topic, own_email=tracker.get_slot(c.SLOT_TICKET_EMAIL))
     return chat.propose_summary(topic, customer_lines_before_form(tracker))
+
+
+def described_at_email_question(tracker: Tracker) -> str | None:
+    """The latest description the customer typed where the form asked for their email address
+    ("The lock beeps 3x and stays open since yesterday"): people answer the question they expect,
+    and those words are the best description the team could get."""
+    starts = [
+        i for i, e in enumerate(tracker.events) if e.get("event") == "active_loop" and e.get("name") == c.FORM_TICKET
+    ]
+    requested = None
+    described = None
+    for event in tracker.events[starts[-1] :] if starts else []:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif event.get("event") == "user" and requested == c.SLOT_TICKET_EMAIL:
+            text = event.get("text") or ""
+            described = text if chat.reads_as_description(text) else described
+    return described
 
 
 def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
@@ -169,6 +189,10 @@ class ValidateTicketForm(FormValidationAction):
         if given and intent_of(tracker) == c.INTENT_DENY:
             return {c.SLOT_TICKET_EMAIL: None}  # "no" to the address proposed: asked for another
         email = chat.find_email(text)
+        if email is None and chat.reads_as_description(text):
+            # The problem, not an address: kept as the ticket's description (proposed_summary).
+            dispatcher.utter_message(text="Thanks, I'll pass that on to the team.")
+            return {c.SLOT_TICKET_EMAIL: None}
         if email is None:
             dispatcher.utter_message(text=chat.email_problem(text) or "Please type your email address.")
             return {c.SLOT_TICKET_EMAIL: None}

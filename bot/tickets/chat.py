@@ -16,6 +16,12 @@ TICKET_REF = re.compile(r"\bSUP-?\s?(\d{1,6})\b", re.IGNORECASE)
 # The shop's order numbers, "KH-1234567"; customers also type "kh1234567" or "KH 1234567".
 ORDER_REF = re.compile(r"\bKH-?\s?(\d{4,10})\b", re.IGNORECASE)
 MAX_SUMMARY_CHARS = 200
+# A message typed where the email address was asked is a description of the problem from this many
+# words on, unless it speaks of email or addresses ("my email is ada at example dot com").
+DESCRIPTION_MIN_WORDS = 5
+_ABOUT_EMAIL = re.compile(
+    r"\b(?:e-?mail|mail|address|inbox|dot|gmail|hotmail|outlook|yahoo|icloud)\b|\.(?:com|org|net)\b", re.IGNORECASE
+)
 # Words that carry no information about the problem on their own.
 _CONTENTLESS = {
     "help",
@@ -112,6 +118,16 @@ def says_something(summary: str) -> bool:
     words = re.findall(r"[a-z']+", summary.lower())
     informative = [w for w in words if w not in _CONTENTLESS and len(w) > 2]
     return len(informative) >= 2
+
+
+def reads_as_description(text: str) -> bool:
+    """Whether a message typed where an email address was asked describes the problem instead
+    ("The lock beeps 3x and stays open"), not a try at an address ("ada at example dot com") or
+    words about one ("I don't want to give my email")."""
+    text = " ".join((text or "").split())
+    if text.startswith("/") or "@" in text or _ABOUT_EMAIL.search(text) or len(text.split()) < DESCRIPTION_MIN_WORDS:
+        return False
+    return says_something(text)
 
 
 def propose_summary(topic: str | None, customer_lines: list[str]) -> str | None:

@@ -112,6 +112,33 @@ def test_email_is_validated_and_asked_again_with_the_reason(store: TicketStore) 
     assert value == "ada@example.com" and messages == []
 
 
+def test_a_description_typed_where_the_email_was_asked_is_kept_as_the_ticket_description(store: TicketStore) -> None:
+    asked = [
+        *CONVERSATION,
+        {"event": "slot", "name": "requested_slot", "value": "ticket_email", "timestamp": time.time()},
+        bot("What email address should our team reply to?"),
+    ]
+    described = "The lock beeps 3x and stays open since yesterday, new batteries did not help"
+    t = tracker([*asked, user(described)], active_loop="ticket_form", kb_topic="my outdoor cam shows a red light")
+    value, messages = validate("ticket_email", described, t)
+    assert value is None and messages[0]["text"] == "Thanks, I'll pass that on to the team."
+    # Then the address, and the description proposed is the one typed, not the question before the form.
+    later = [
+        *t.events,
+        user("ada@example.com"),
+        {"event": "slot", "name": "ticket_email", "value": "ada@example.com", "timestamp": time.time()},
+        {"event": "slot", "name": "requested_slot", "value": "ticket_summary", "timestamp": time.time()},
+    ]
+    messages, _ = run(ActionAskTicketSummary(), tracker(later, active_loop="ticket_form", kb_topic="my outdoor cam"))
+    assert f"> {described}" in messages[0]["text"]
+    confirm = tracker([*later, user("/affirm", "affirm")], active_loop="ticket_form", kb_topic="my outdoor cam")
+    assert validate("ticket_summary", "/affirm", confirm)[0] == described
+    # Tries at an address, or words about one, are still told what an address needs.
+    for typed in ("ada at example dot com please", "i dont want to give you my email", "ada.example.com is mine"):
+        value, messages = validate("ticket_email", typed, tracker([*asked, user(typed)], active_loop="ticket_form"))
+        assert value is None and "example.com" in messages[0]["text"], typed
+
+
 def test_an_email_typed_before_the_form_is_proposed_instead_of_asked_for(store: TicketStore) -> None:
     typed = [user("Ada@Example.com", "request_human"), bot("I'll get a person from our support team on this.")]
     start = [*typed, {"event": "active_loop", "name": "ticket_form", "timestamp": time.time()}]
