@@ -25,6 +25,7 @@ from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
 from bot.kb.search import PASSAGE_SEPARATOR, Hit, KnowledgeBase, limit_query_threads
+from bot.kb.second_try import second_try
 from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
 from bot.tickets.kb_questions import KBQuestionLog
@@ -220,18 +221,21 @@ def abandoned_ticket_draft(tracker: Tracker) -> list[dict]:
 
 
 def answer_not_helpful(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
-    """ "No" to "Did this solve it?": the next best confident article once, then the honest answer."""
+    """ "No" to "Did this solve it?": once, the next best confident article or else another part of
+    the article just shown (bot/kb/second_try.py); then the honest answer."""
     query = tracker.get_slot(c.SLOT_KB_QUERY) or ""
     shown = list(tracker.get_slot(c.SLOT_KB_SHOWN) or [])
     kb = knowledge_base()
-    hits = kb.search(query, top_k=5) if query else []
-    unseen = [h for h in hits if h.article_id not in shown]
     if shown:
         record_question(tracker, query, "not_helpful", shown[-1], None)
-    if len(shown) == 1 and unseen and unseen[0].score >= kb.threshold:
-        send(dispatcher, answer_reply(unseen[0], second_try=True))
-        record_question(tracker, query, "answered", unseen[0].article_id, unseen[0].score)
-        return [SlotSet(c.SLOT_KB_SHOWN, [*shown, unseen[0].article_id])]
+    hits = kb.search(query) if query else []
+    again = second_try(kb, query, hits, shown[0]) if len(shown) == 1 else None
+    if again is not None:
+        send(dispatcher, answer_reply(again.hit, second_try=True, same_article=again.same_article))
+        record_question(tracker, query, "answered", again.hit.article_id, again.hit.score)
+        # The same article twice when it was another part of it: a second "No" is the last.
+        return [SlotSet(c.SLOT_KB_SHOWN, [*shown, again.hit.article_id])]
+    unseen = [h for h in hits if h.article_id not in shown]
     send(dispatcher, not_found_reply(unseen, after_tries=bool(shown), open_ticket=open_ticket_here(tracker)))
     return []
 

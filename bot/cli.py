@@ -440,7 +440,7 @@ def _kb_eval(args: argparse.Namespace) -> int:
         figures["decision"][split] = decision.__dict__
 
     # The passage shown, not only the article: labelled answer spans (where in the article the answer is).
-    from bot.kb.evaluate import load_answer_spans, score_passages
+    from bot.kb.evaluate import load_answer_spans, score_passages, score_second_tries
 
     spans = {
         key: value for path in args.answer_spans if path.exists() for key, value in load_answer_spans(path).items()
@@ -452,6 +452,12 @@ def _kb_eval(args: argparse.Namespace) -> int:
             right, answered = score_passages(kb, subset, spans)
             figures["passage"][split] = {"right_passage": right, "right_article_answers": answered}
             print(f"  {split:<11} {right:>3} of {answered:<3} {right / max(answered, 1):.3f}")
+        print('\nAfter "No" to an answer that missed (wrong article or passage), the second try holds the answer:')
+        figures["second_try"] = {}
+        for split, subset in splits.items():
+            helped, missed = score_second_tries(kb, subset, spans)
+            figures["second_try"][split] = {"answered_on_second_try": helped, "first_answers_missed": missed}
+            print(f"  {split:<11} {helped:>3} of {missed:<3}")
 
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)

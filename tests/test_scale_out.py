@@ -90,7 +90,7 @@ def test_a_conversation_goes_on_when_its_next_message_lands_on_the_other_server(
     assert "Did this solve it?" in answer
     # "No" to an answer the other server gave: only a shared tracker knows which article it was.
     after_no = say(second, sender, "/deny")
-    assert "Maybe this one fits better" in after_no or "Sorry, I couldn't find an answer" in after_no
+    assert any(reply in after_no for reply in ("Maybe this one fits better", "Maybe this part of", "Sorry, I couldn't"))
     assert user_texts(deployment.servers[0], sender) == ["my doorbell battery drains really fast", "/deny"]
 
 

@@ -392,3 +392,29 @@ def score_passages(kb: KnowledgeBase, questions: list[Question], spans: dict[str
         answered += 1
         right += passage_holds_answer(answer.best.passage, spans[question.id])
     return right, answered
+
+
+def score_second_tries(kb: KnowledgeBase, questions: list[Question], spans: dict[str, list[str]]) -> tuple[int, int]:
+    """Of the labelled questions answered at the KB's threshold without the answer (a wrong
+    article, or the right one with a passage that misses it), how many get it from what "No"
+    brings (bot/kb/second_try.py): (answered on the second try, first answers that missed)."""
+    from bot.kb.second_try import second_try
+
+    helped = missed = 0
+    for question in questions:
+        if question.id not in spans:
+            continue
+        answer = kb.answer(question.text)
+        if answer.decision != "answer" or answer.best is None:
+            continue
+        first = answer.best
+        if first.article_id == question.article_id and passage_holds_answer(first.passage, spans[question.id]):
+            continue
+        missed += 1
+        again = second_try(kb, question.text, answer.hits, first.article_id)
+        helped += bool(
+            again is not None
+            and again.hit.article_id == question.article_id
+            and passage_holds_answer(again.hit.passage, spans[question.id])
+        )
+    return helped, missed

@@ -39,14 +39,21 @@ class Reply:
     article: dict | None = None  # title/url/id, for channels that render article cards
 
 
-def answer_reply(hit: Hit, *, second_try: bool = False) -> list[Reply]:
-    """The passage, its article's title and link, then "Did this solve it?" with buttons."""
+def answer_reply(hit: Hit, *, second_try: bool = False, same_article: bool = False) -> list[Reply]:
+    """The passage, its article's title and link, then "Did this solve it?" with buttons.
+    `second_try`: after "No" (bot/kb/second_try.py), another article or, `same_article`, another
+    part of the one just shown."""
     passage = hit.passage if len(hit.passage) <= MAX_PASSAGE_CHARS else hit.passage[: MAX_PASSAGE_CHARS - 3] + "..."
-    lead = "Maybe this one fits better" if second_try else "Here's what I found"
+    if second_try and same_article:
+        lead = f"Maybe this part of **{hit.title}** helps:"
+    elif second_try:
+        lead = f"Maybe this one fits better in **{hit.title}**:"
+    else:
+        lead = f"Here's what I found in **{hit.title}**:"
     link = f"\n\nRead the full article: [{hit.title}]({hit.url})" if hit.url else ""
     article = {"id": hit.article_id, "title": hit.title, "url": hit.url}
     return [
-        Reply(f"{lead} in **{hit.title}**:\n\n{passage}{link}", article=article),
+        Reply(f"{lead}\n\n{passage}{link}", article=article),
         Reply("Did this solve it?", buttons=list(FEEDBACK_BUTTONS)),
     ]
 
