@@ -106,12 +106,10 @@ def described_at_email_question(tracker: Tracker) -> str | None:
     """The latest description the customer typed where the form asked for their email address
     ("The lock beeps 3x and stays open since yesterday"): people answer the question they expect,
     and those words are the best description the team could get."""
-    starts = [
-        i for i, e in enumerate(tracker.events) if e.get("event") == "active_loop" and e.get("name") == c.FORM_TICKET
-    ]
+    start = form_start(tracker)
     requested = None
     described = None
-    for event in tracker.events[starts[-1] :] if starts else []:
+    for event in tracker.events[start:] if start is not None else []:
         if event.get("event") == "slot" and event.get("name") == "requested_slot":
             requested = event.get("value")
         elif event.get("event") == "user" and requested == c.SLOT_TICKET_EMAIL:
@@ -120,12 +118,18 @@ def described_at_email_question(tracker: Tracker) -> str | None:
     return described
 
 
-def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
-    """The conversation up to the latest start of the ticket form (form answers are not the problem)."""
+def form_start(tracker: Tracker) -> int | None:
+    """Where in the events the ticket form last started, if it did."""
     starts = [
         i for i, e in enumerate(tracker.events) if e.get("event") == "active_loop" and e.get("name") == c.FORM_TICKET
     ]
-    return list(tracker.events[: starts[-1]] if starts else tracker.events)
+    return starts[-1] if starts else None
+
+
+def events_before_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation up to the latest start of the ticket form (form answers are not the problem)."""
+    start = form_start(tracker)
+    return list(tracker.events[:start] if start is not None else tracker.events)
 
 
 def typed_before_form(tracker: Tracker, find: Callable[[str], str | None]) -> str | None:
