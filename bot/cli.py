@@ -445,19 +445,27 @@ def _kb_eval(args: argparse.Namespace) -> int:
     spans = {
         key: value for path in args.answer_spans if path.exists() for key, value in load_answer_spans(path).items()
     }
-    if spans:
-        print("\nPassage shown holds the answer (of the labelled questions answered with the right article):")
-        figures["passage"] = {}
+    measures = [
+        (
+            "passage",
+            "Passage shown holds the answer (of the labelled questions answered with the right article):",
+            score_passages,
+            ("right_passage", "right_article_answers"),
+        ),
+        (
+            "second_try",
+            'After "No" to an answer that missed (wrong article or passage), the second try holds the answer:',
+            score_second_tries,
+            ("answered_on_second_try", "first_answers_missed"),
+        ),
+    ]
+    for key, heading, score, (got_name, of_name) in measures if spans else []:
+        print(f"\n{heading}")
+        figures[key] = {}
         for split, subset in splits.items():
-            right, answered = score_passages(kb, subset, spans)
-            figures["passage"][split] = {"right_passage": right, "right_article_answers": answered}
-            print(f"  {split:<11} {right:>3} of {answered:<3} {right / max(answered, 1):.3f}")
-        print('\nAfter "No" to an answer that missed (wrong article or passage), the second try holds the answer:')
-        figures["second_try"] = {}
-        for split, subset in splits.items():
-            helped, missed = score_second_tries(kb, subset, spans)
-            figures["second_try"][split] = {"answered_on_second_try": helped, "first_answers_missed": missed}
-            print(f"  {split:<11} {helped:>3} of {missed:<3}")
+            got, of = score(kb, subset, spans)
+            figures[key][split] = {got_name: got, of_name: of}
+            print(f"  {split:<11} {got:>3} of {of:<3} {got / max(of, 1):.3f}")
 
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)
