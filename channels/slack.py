@@ -1,4 +1,5 @@
-"""Rasa's Slack connector with a configurable Web API URL and no duplicate replies to retries.
+"""Rasa's Slack connector with a configurable Web API URL, no duplicate replies to retries, and
+the bot's Markdown sent as Slack's mrkdwn (channels/markup.py).
 
 Rasa 3.6's `SlackInput` already refuses requests whose `X-Slack-Signature` does not match
 the signing secret (Slack's v0 scheme, five-minute replay window); that stays as it is.
@@ -21,6 +22,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
+
+from channels.markup import slack_mrkdwn
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,24 @@ class SlackBot(rasa_slack.SlackBot):
         super().__init__(token, slack_channel, thread_id, proxy)
         # slack_sdk joins method names to base_url, so it must end with a slash.
         self.client = AsyncWebClient(token, proxy=proxy, base_url=api_url.rstrip("/") + "/")
+
+    async def _post_message(self, channel: str, **kwargs: Any) -> None:
+        # Every message Rasa posts comes through here. The bot's Markdown becomes mrkdwn, or Slack
+        # shows "**Reset your password**" and "[label](https://...)" as typed; the question above
+        # buttons, which Rasa sends as plain text, becomes mrkdwn too (buttons' own titles stay plain).
+        if isinstance(kwargs.get("text"), str):
+            kwargs["text"] = slack_mrkdwn(kwargs["text"])
+        if kwargs.get("blocks"):
+            kwargs["blocks"] = [_as_mrkdwn(block) for block in kwargs["blocks"]]
+        await super()._post_message(channel, **kwargs)
+
+
+def _as_mrkdwn(block: dict[str, Any]) -> dict[str, Any]:
+    """A section block of plain text (Rasa's text above buttons) as mrkdwn; any other block as it is."""
+    text = block.get("text") if block.get("type") == "section" else None
+    if isinstance(text, dict) and text.get("type") == "plain_text":
+        return {**block, "text": {"type": "mrkdwn", "text": slack_mrkdwn(str(text.get("text", "")))}}
+    return block
 
 
 class SlackInput(rasa_slack.SlackInput):

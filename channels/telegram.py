@@ -1,4 +1,5 @@
-"""Rasa's Telegram connector with Telegram's webhook secret checked, and a configurable API URL.
+"""Rasa's Telegram connector with Telegram's webhook secret checked, the bot's Markdown sent as
+Telegram's HTML (channels/markup.py), and a configurable API URL.
 
 Rasa 3.6's `TelegramInput` accepts any POST to its webhook. Telegram proves a webhook call
 is its own with the `X-Telegram-Bot-Api-Secret-Token` header when `setWebhook` was given a
@@ -22,6 +23,8 @@ from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels.markup import telegram_html
+
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -43,6 +46,14 @@ class TelegramOutput(rasa_telegram.TelegramOutput):
         # (start-up and Rasa's /set_webhook route) goes through here: a webhook set without
         # the secret would make Telegram stop sending the header and every update be refused.
         return bool(await self.request("setWebhook", {"url": url, "secret_token": self.secret_token}))
+
+    async def send_message(self, chat_id: Any, text: str, parse_mode: str | None = None, **kwargs: Any) -> Any:
+        # Every text Rasa sends (answers, buttons' questions, pushed agent replies) comes through
+        # here. Without a parse mode Telegram shows the bot's Markdown as typed ("**Reset your
+        # password**", "[label](https://...)"); a caller's own parse mode is left as it is.
+        if parse_mode is None:
+            text, parse_mode = telegram_html(text), "HTML"
+        return await super().send_message(chat_id, text, parse_mode, **kwargs)
 
 
 class TelegramInput(rasa_telegram.TelegramInput):

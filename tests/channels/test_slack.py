@@ -118,7 +118,12 @@ def test_kb_question_in_a_dm_is_answered_in_that_dm(running_stack: Settings, pla
     channel = event["event"]["channel"]
     answer = wait_for_post(platform_apis, channel, RESET_PASSWORD_URL)
     assert answer.headers["Authorization"] == f"Bearer {running_stack.slack_bot_token}"
+    # In Slack's mrkdwn, not as the bot's Markdown: the customer sees bold and a link, no marks.
+    shown = "\n".join(c.params.get("text", "") for c in posted_to(platform_apis, channel))
+    assert "*Reset your password*" in shown and f"<{RESET_PASSWORD_URL}|Reset your password>" in shown
+    assert "**" not in shown and "](" not in shown
     feedback = wait_for_post(platform_apis, channel, "Did this solve it?")
+    assert feedback.params["blocks"][0]["text"] == {"type": "mrkdwn", "text": "Did this solve it?"}
     buttons = feedback.params["blocks"][1]["elements"]
     assert [(b["text"]["text"], b["value"]) for b in buttons] == [("Yes, that solved it", "/affirm"), ("No", "/deny")]
 

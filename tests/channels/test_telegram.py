@@ -91,6 +91,13 @@ def test_kb_question_is_answered_with_the_article_and_buttons(
     # The Telegram connector answers the webhook after the bot has spoken.
     sent = sent_to(platform_apis, chat_id)
     assert RESET_PASSWORD_URL in "\n".join(c.params["text"] for c in sent)
+    # In Telegram's HTML, not as the bot's Markdown: the customer sees bold and a link, no marks.
+    answer_parts = [c.params for c in sent if c.params["text"] != "Did this solve it?"]
+    assert all(part["parse_mode"] == "HTML" for part in answer_parts)
+    shown = "\n".join(part["text"] for part in answer_parts)
+    assert "<b>Reset your password</b>" in shown
+    assert f'<a href="{RESET_PASSWORD_URL}">Reset your password</a>' in shown
+    assert "**" not in shown and "](" not in shown
     feedback = sent[-1]
     assert feedback.params["text"] == "Did this solve it?"
     buttons = feedback.params["reply_markup"]["inline_keyboard"][0]
