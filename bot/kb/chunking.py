@@ -13,7 +13,16 @@ from typing import Any
 
 from bot.kb.documents import Article
 
-__all__ = ["CHUNKER_VERSION", "Block", "Chunk", "chunk_article", "load_nlp", "markdown_to_text", "table_sentences"]
+__all__ = [
+    "CHUNKER_VERSION",
+    "Block",
+    "Chunk",
+    "chunk_article",
+    "load_nlp",
+    "markdown_to_text",
+    "starts_list_item",
+    "table_sentences",
+]
 
 MAX_CHUNK_WORDS = 90
 # Changes when the same article makes other chunks: an index of another version is re-embedded
@@ -47,6 +56,11 @@ class Chunk:
         """What the embedder sees: the passage in its article's and section's context."""
         context = title if not self.section or self.section == title else f"{title}. {self.section}"
         return f"{context}. {self.text}"
+
+
+def starts_list_item(line: str) -> bool:
+    """Whether a line of a chunk's shown text starts a list item (its "- " or "1. " mark)."""
+    return _BULLET.match(line) is not None
 
 
 @lru_cache(maxsize=4)

@@ -40,7 +40,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.kb.chunking import Chunk
+from bot.kb.chunking import Chunk, starts_list_item
 from bot.kb.embedding import Embedder, SentenceTransformerEmbedder
 from bot.kb.index import KBIndex, load_index, question_slices
 from bot.kb.lexical import LexicalIndex
@@ -87,7 +87,6 @@ MAX_QUERY_CHARS = 1000
 # and a passage of a few words to the one before it in its section, when the two fit in this.
 JOINED_PASSAGE_CHARS = 700
 SHORT_PASSAGE_WORDS = 25
-_LIST_ITEM = re.compile(r"^(?:- |\d+[.)] )")  # how Chunk.shown starts a list item's line
 # The article's second best passage is shown after (or before, in the article's order) the best
 # one when its score is within this margin and both fit in SHOWN_PASSAGE_CHARS: the answer is often
 # in the passage just below the one that names the topic best. On the labelled answer spans of the
@@ -438,7 +437,7 @@ def _goes_on_with_the_list(before: Chunk, chunk: Chunk) -> bool:
     the chunker split a list, and "4. Move the camera closer to the router" alone leaves the
     customer without steps 1 to 3."""
     return before.section == chunk.section and all(
-        _LIST_ITEM.match(line) for line in (chunk.shown, before.shown.rsplit("\n", 1)[-1])
+        starts_list_item(line) for line in (chunk.shown, before.shown.rsplit("\n", 1)[-1])
     )
 
 
