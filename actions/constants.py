@@ -10,6 +10,7 @@ INTENT_OUT_OF_SCOPE = "out_of_scope"
 SLOT_KB_TOPIC = "kb_topic"
 SLOT_KB_QUERY = "kb_query"
 SLOT_KB_SHOWN = "kb_shown"
+SLOT_KB_READ = "kb_read"
 
 # Actions
 ACTION_ANSWER_FROM_KB = "action_answer_from_kb"

@@ -24,7 +24,7 @@ from bot.kb.followup import answer_in_context
 from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import PASSAGE_SEPARATOR, Hit, KnowledgeBase, limit_query_threads
+from bot.kb.search import Hit, KnowledgeBase, limit_query_threads
 from bot.kb.second_try import second_try
 from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
@@ -32,6 +32,9 @@ from bot.tickets.kb_questions import KBQuestionLog
 from nlu_components import shared_vector
 
 log = logging.getLogger(__name__)
+
+# Passages a conversation remembers as read (`kb_read`), newest kept.
+MAX_READ_KEYS = 24
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -148,12 +151,15 @@ class ActionAnswerFromKB(Action):
         previous_topic = tracker.get_slot(c.SLOT_KB_TOPIC)
         answer, query, follow_up = answer_in_context(kb, question, previous_topic, query_vector=vector)
         topic = previous_topic if follow_up else question
+        # What the customer has read since the topic's question, so a follow-up shows something new.
+        read = list(tracker.get_slot(c.SLOT_KB_READ) or []) if follow_up else []
         closest = answer.hits[0] if answer.hits else None
         if answer.decision == "answer" and answer.best:
             best = answer.best
             if follow_up:
-                best = not_the_same_passage_again(kb, tracker, question, best, vector)
+                best = not_the_same_passage_again(kb, question, best, read, vector)
             send(dispatcher, answer_reply(best))
+            read = remember_read(read, kb.read_keys(best.article_id, best.passage))
             shown = [answer.best.article_id]
             outcome = "answered"
         elif written_in_another_language(question):
@@ -179,35 +185,33 @@ class ActionAnswerFromKB(Action):
         else:
             record_question(tracker, question, outcome, closest.article_id, closest.score)
         return [
-            *changed_slots(tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown}),
+            *changed_slots(
+                tracker, {c.SLOT_KB_TOPIC: topic, c.SLOT_KB_QUERY: query, c.SLOT_KB_SHOWN: shown, c.SLOT_KB_READ: read}
+            ),
             *abandoned_ticket_draft(tracker),
         ]
 
 
 def not_the_same_passage_again(
-    kb: KnowledgeBase, tracker: Tracker, question: str, best: Hit, vector: np.ndarray | None
+    kb: KnowledgeBase, question: str, best: Hit, read: list[str], vector: np.ndarray | None
 ) -> Hit:
-    """A follow-up answered by the article just shown leaves out the passages just shown, and
-    gets the article's next best passage for the question if nothing else is left: the customer
-    has read them and asked on, so the same text again would answer nothing."""
-    shown = tracker.get_slot(c.SLOT_KB_SHOWN) or []
-    previous_query = tracker.get_slot(c.SLOT_KB_QUERY)
-    if not shown or shown[-1] != best.article_id or not previous_query:
-        return best
-    # The passages shown then are the ones the last answer's text finds in that article now; a
-    # search shows one or two, each a paragraph of its own (bot/kb/search.py).
-    previous = next((h.passage for h in kb.search(previous_query) if h.article_id == best.article_id), None)
-    if previous is None:
-        return best
-    already_read = set(previous.split(PASSAGE_SEPARATOR))
-    parts = best.passage.split(PASSAGE_SEPARATOR)
-    unread = [part for part in parts if part not in already_read]
-    if len(unread) == len(parts):
+    """A follow-up leaves out the passages the customer has read since the topic's question, and
+    gets the article's next best passage for the question if nothing else is left: they have read
+    them and asked on, so the same text again would answer nothing. Not only the last answer's:
+    "what about a gift?" after two questions about returns would show the first one's again."""
+    unread = kb.unread(best.article_id, best.passage, read)
+    if unread == best.passage:
         return best
     if unread:
-        return replace(best, passage=PASSAGE_SEPARATOR.join(unread))
-    other = kb.other_passage(question, best.article_id, previous, query_vector=vector)
+        return replace(best, passage=unread)
+    other = kb.other_passage(question, best.article_id, read, query_vector=vector)
     return replace(best, passage=other) if other else best
+
+
+def remember_read(read: list[str], keys: list[str]) -> list[str]:
+    """`read` with `keys` added, the oldest dropped beyond MAX_READ_KEYS: a topic rarely shows more,
+    and the slot is stored with every turn of the conversation."""
+    return [*read, *(key for key in keys if key not in read)][-MAX_READ_KEYS:]
 
 
 def abandoned_ticket_draft(tracker: Tracker) -> list[dict]:
@@ -229,12 +233,16 @@ def answer_not_helpful(dispatcher: CollectingDispatcher, tracker: Tracker) -> li
     if shown:
         record_question(tracker, query, "not_helpful", shown[-1], None)
     hits = kb.search(query) if query else []
-    again = second_try(kb, query, hits, shown[0]) if len(shown) == 1 else None
+    read = list(tracker.get_slot(c.SLOT_KB_READ) or [])
+    again = second_try(kb, query, hits, shown[0], read) if len(shown) == 1 else None
     if again is not None:
         send(dispatcher, answer_reply(again.hit, second_try=True, same_article=again.same_article))
         record_question(tracker, query, "answered", again.hit.article_id, again.hit.score)
         # The same article twice when it was another part of it: a second "No" is the last.
-        return [SlotSet(c.SLOT_KB_SHOWN, [*shown, again.hit.article_id])]
+        return [
+            SlotSet(c.SLOT_KB_SHOWN, [*shown, again.hit.article_id]),
+            SlotSet(c.SLOT_KB_READ, remember_read(read, kb.read_keys(again.hit.article_id, again.hit.passage))),
+        ]
     unseen = [h for h in hits if h.article_id not in shown]
     send(dispatcher, not_found_reply(unseen, after_tries=bool(shown), open_ticket=open_ticket_here(tracker)))
     return []

@@ -32,7 +32,9 @@ passage.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,6 +57,7 @@ __all__ = [
     "Hit",
     "KnowledgeBase",
     "Mode",
+    "chunk_key",
     "clean_query",
     "limit_query_threads",
 ]
@@ -132,6 +135,12 @@ class Answer:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+
+def chunk_key(chunk: Chunk) -> str:
+    """A short key of a chunk's shown text: the same while the text is, whatever a rebuild
+    does to the rows around it."""
+    return hashlib.sha1(f"{chunk.article_id}\n{chunk.shown}".encode()).hexdigest()[:12]
 
 
 def clean_query(text: str | None) -> str:
@@ -261,11 +270,27 @@ class KnowledgeBase:
             hits.append(Hit(meta.id, meta.title, meta.url, float(ranked[i]), passage, chunk.section))
         return hits
 
+    def read_keys(self, article_id: str, passage: str) -> list[str]:
+        """Keys of the article's chunks that `passage` shows: what a conversation remembers of the
+        text a customer has read (a few characters each, not the text itself)."""
+        return [chunk_key(chunk) for chunk in self._article_chunks(article_id) if chunk.shown in passage]
+
+    def unread(self, article_id: str, passage: str, read: Collection[str]) -> str:
+        """`passage` without the parts (paragraphs a search shows apart) whose every chunk is in
+        `read`: "" when the customer has read all of it."""
+        chunks = self._article_chunks(article_id)
+
+        def was_read(part: str) -> bool:
+            inside = [chunk_key(chunk) for chunk in chunks if chunk.shown in part]
+            return bool(inside) and all(key in read for key in inside)
+
+        return PASSAGE_SEPARATOR.join(part for part in passage.split(PASSAGE_SEPARATOR) if not was_read(part))
+
     def other_passage(
-        self, question: str, article_id: str, shown: str, *, query_vector: np.ndarray | None = None
+        self, question: str, article_id: str, read: Collection[str], *, query_vector: np.ndarray | None = None
     ) -> str | None:
         """The article's passage that best matches `question` (dense and BM25, as `search` scores
-        chunks) among those that are not `shown` or part of it; None when there is none.
+        chunks) among those with nothing `read` in them (`read_keys`); None when there is none.
 
         For a follow-up that lands on the passage the customer has just read ("and how long does
         charging take?" after "my doorbell battery drains fast"): the same text again tells them
@@ -277,15 +302,25 @@ class KnowledgeBase:
             return None
         if query_vector is None or query != clean_query(question):
             query_vector = self.embedder.embed([query])[0]
-        article = self.article_ids.index(article_id)
-        first = self._article_first_row[article]
-        rows = self._rows_by_article[first : first + self._article_row_count[article]]
+        rows = self._article_rows(article_id)
         scores = _fused(self.index.vectors[rows] @ query_vector, self.lexical.scores(query)[rows])
         for position in np.argsort(-scores, kind="stable"):
             passage = self._passage(int(rows[position]))
-            if passage not in shown and shown not in passage:
+            # Nothing of it read: a passage whose other part was read would be shown without what
+            # it was joined for ("This article covers delivery abroad." without the delivery times).
+            if self.unread(article_id, passage, read) == passage:
                 return passage
         return None
+
+    def _article_rows(self, article_id: str) -> np.ndarray:
+        article = self.article_ids.index(article_id)
+        first = self._article_first_row[article]
+        return self._rows_by_article[first : first + self._article_row_count[article]]
+
+    def _article_chunks(self, article_id: str) -> list[Chunk]:
+        if article_id not in self.article_ids:
+            return []
+        return [self.index.chunks[int(row)] for row in self._article_rows(article_id)]
 
     def _chunk_scores(
         self, query: str, mode: Mode, query_vector: np.ndarray | None

@@ -9,6 +9,7 @@ another one is confident, is usually followed by the right one, so that comes fi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -24,15 +25,19 @@ class SecondTry:
     same_article: bool  # another part of the article just shown, not another article
 
 
-def second_try(kb: KnowledgeBase, query: str, hits: list[Hit], shown_article_id: str) -> SecondTry | None:
+def second_try(
+    kb: KnowledgeBase, query: str, hits: list[Hit], shown_article_id: str, read: Collection[str] | None = None
+) -> SecondTry | None:
     """The next best article among `hits` (the search's for `query`) if it is confident; else the
-    shown article's best passage for `query` that was not shown with it; None when there is neither."""
+    shown article's best passage for `query` less what the customer has `read` of it (`kb.read_keys`;
+    by default, what `query` finds in it now); None when there is neither."""
     others = [h for h in hits if h.article_id != shown_article_id]
     if others and others[0].score >= kb.threshold:
         return SecondTry(others[0], same_article=False)
     shown = next((h for h in hits if h.article_id == shown_article_id), None)
     if shown is None:
         return None
-    # The passage shown then is the one this query finds in that article now, as for follow-ups.
-    other = kb.other_passage(query, shown_article_id, shown.passage)
+    if not read:
+        read = kb.read_keys(shown_article_id, shown.passage)
+    other = kb.other_passage(query, shown_article_id, read)
     return SecondTry(replace(shown, passage=other), same_article=True) if other else None

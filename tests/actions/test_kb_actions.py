@@ -100,6 +100,28 @@ def test_a_follow_up_on_the_article_just_shown_gets_its_next_passage_not_the_sam
     assert "A full charge normally lasts 2 to 6 months" in messages[0]["text"]
 
 
+def test_a_follow_up_leaves_out_what_was_read_two_answers_ago_too() -> None:
+    def ask(text: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        messages, events = run(ActionAnswerFromKB(), tracker(text, **slots))
+        return messages[0]["text"], {**slots, **slots_of(events)}
+
+    opening = "You can return any item within 30 days of delivery"
+    first, slots = ask("how do i return my doorbell", {})
+    assert opening in first
+    second, slots = ask("can i do that without the box?", slots)
+    assert "Pack the product with all accessories" in second and opening not in second
+    # Alone, this follow-up finds the article's opening again, read two answers ago.
+    third, slots = ask("and what if it was a gift?", slots)
+    assert "return-an-item" in third
+    assert opening not in third and "Pack the product" not in third
+    assert len(slots["kb_read"]) == 4  # opening, steps, packing and the passage just shown
+
+    # A new topic starts afresh: only its own answer is remembered as read.
+    read_on_returns = slots["kb_read"]
+    _, slots = ask("how do i reset my password", slots)
+    assert slots["kb_read"] and not set(slots["kb_read"]) & set(read_on_returns)
+
+
 def test_answer_from_kb_stores_only_the_slots_that_change() -> None:
     question = "how do i reset my password"
     _, first = run(ActionAnswerFromKB(), tracker(question))
@@ -228,12 +250,16 @@ def test_not_helpful_with_no_other_confident_article_shows_another_part_of_the_s
     assert slots_of(events)["kb_shown"] == ["doorbell-battery"]
     first_answer = messages[0]["text"]
 
-    messages, events = run(answer_not_helpful, tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"]))
+    read = slots_of(events)["kb_read"]
+    messages, events = run(
+        answer_not_helpful, tracker("no", "deny", kb_query=question, kb_shown=["doorbell-battery"], kb_read=read)
+    )
     heading, passage = messages[0]["text"].split("\n\n")[:2]
     assert heading == "Maybe this part of **Kestrel Doorbell battery drains too fast** helps:"
     assert passage not in first_answer  # none of what was shown before
     assert messages[-1]["text"] == "Did this solve it?"
     assert slots_of(events)["kb_shown"] == ["doorbell-battery", "doorbell-battery"]
+    assert slots_of(events)["kb_read"][: len(read)] == read and len(slots_of(events)["kb_read"]) > len(read)
 
     # A second "No" is the last: the honest answer and the ticket offer.
     shown = ["doorbell-battery", "doorbell-battery"]

@@ -352,46 +352,38 @@ def test_another_passage_of_the_article_is_the_best_one_not_already_shown(tmp_pa
     build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
     kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
 
-    assert kb.other_passage("how long does charging the battery pack take", "battery", shown=lasts) == charging
+    def read(passage: str) -> list[str]:
+        return kb.read_keys("battery", passage)
+
+    assert kb.other_passage("how long does charging the battery pack take", "battery", read(lasts)) == charging
     # What the customer read is never shown again, nor a part of it: the opening was shown
     # joined to the passage after it.
     shown = f"{opening}\n\n{lasts}"
-    assert kb.other_passage("how long does a charge last", "battery", shown=shown) == charging
+    assert len(read(shown)) == 2
+    assert kb.other_passage("how long does a charge last", "battery", read(shown)) == charging
+    # A passage with a part read is passed over whole: the opening alone would say nothing.
+    assert kb.other_passage("this article explains battery life", "battery", read(lasts)) == charging
+    # Everything read, over two answers: nothing left.
+    assert kb.other_passage("how long does a charge last", "battery", [*read(shown), *read(charging)]) is None
     only_one = "Setting up a camera on Wi-Fi needs your router's password."
-    assert kb.other_passage("router password", "wifi", shown=only_one) is None
-    assert kb.other_passage("anything", "no-such-article", shown="") is None
-    assert kb.other_passage("   ", "battery", shown=lasts) is None
+    assert kb.other_passage("router password", "wifi", kb.read_keys("wifi", only_one)) is None
+    assert kb.other_passage("anything", "no-such-article", []) is None
+    assert kb.other_passage("   ", "battery", read(lasts)) is None
 
 
-def test_the_articles_runner_up_passage_is_shown_too_when_it_scores_almost_as_well(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_passage_less_what_was_read_keeps_the_unread_parts(tmp_path: Path) -> None:
     source = tmp_path / "kb"
     source.mkdir()
-    opening = "Your doorbell battery runs down. This article explains battery life and charging."
-    lasts = "A full charge of the battery lasts two to six months depending on motion events at your door."
-    charging = "Charging the battery pack takes about five hours with a USB-C charger."
-    faceplate = "Faceplate removal needs a small tool from its box."
-    sections = [("How long a charge lasts", lasts), ("Charge the pack", charging), ("Faceplate", faceplate)]
-    body = opening + "".join(f"\n\n## {heading}\n{text}" for heading, text in sections)
-    write_article(source, "battery", "Doorbell battery", body)
-    write_article(source, "wifi", "Connect to Wi-Fi", "Setting up a camera on Wi-Fi needs your router's password.")
+    first = "Returns are free within 30 days of delivery for every order."
+    second = "Refunds reach your account within five working days of our receiving the parcel."
+    write_article(source, "returns", "Returns", f"## Send it back\n{first}\n\n## Your money\n{second}")
     build_index(source, tmp_path / "index", HashingEmbedder(), show_progress=False)
     kb = KnowledgeBase(load_index(tmp_path / "index"), HashingEmbedder(), threshold=0.0)
-    question = "charging battery pack hours, and how many months a full charge lasts"
+    both = f"{first}\n\n{second}"
 
-    monkeypatch.setattr(search_module, "SECOND_PASSAGE_MARGIN", -1.0)  # never: the best passage alone
-    (alone,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
-    assert alone == lasts
-    monkeypatch.setattr(search_module, "SECOND_PASSAGE_MARGIN", 10.0)  # always, when both fit
-    (both,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
-    # The runner-up comes in the article's order.
-    assert both == f"{lasts}\n\n{charging}"
-    assert faceplate not in both and opening not in both
-    monkeypatch.setattr(search_module, "SHOWN_PASSAGE_CHARS", len(lasts) + len(charging) - 1)  # too long together
-    (capped,) = [h.passage for h in kb.search(question) if h.article_id == "battery"]
-    assert capped == lasts
-    # An article of one passage has no runner-up.
-    assert [h.passage for h in kb.search("router password") if h.article_id == "wifi"] == [
-        "Setting up a camera on Wi-Fi needs your router's password."
-    ]
+    assert kb.unread("returns", both, []) == both
+    assert kb.unread("returns", both, kb.read_keys("returns", first)) == second
+    assert kb.unread("returns", both, kb.read_keys("returns", both)) == ""
+    # Keys are of the article's own chunks: another article's text is never taken as read.
+    assert kb.read_keys("returns", "Setting up a camera on Wi-Fi needs your router's password.") == []
+    assert kb.read_keys("no-such-article", first) == []
