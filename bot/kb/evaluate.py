@@ -307,14 +307,17 @@ def evaluate_follow_up_reading(
     against always reading it alone.
 
     `standalone`: the answerable questions that look like follow-ups (short, "it", "that"...),
-    each after `topics_per_question` unrelated questions of the same file (fixed seed).
+    each after `topics_per_question` unrelated questions of the same file (fixed seed);
+    `out_of_scope_after_topic`: the file's out-of-scope questions, each after as many answerable
+    ones, right when not answered (the last topic must not lend them its article).
     Then each kind and split of `eval/kb_follow_ups.jsonl` ("genuine_choosing", "switch_held_out",
     ...): `genuine` follow-ups need their topic; a `switch` is a new subject that still says "it"
-    or opens with "and", answered on its own.
+    or opens with "and", answered on its own; an `elliptical` one says neither "it" nor "and"
+    ("how much?"), and `elliptical_unanswered` ones ("to guernsey?") no article answers.
     """
     import random
 
-    from bot.kb.followup import answer_in_context, looks_like_follow_up
+    from bot.kb.followup import answer_in_context, is_elliptical, looks_like_follow_up
 
     answerable = [q for q in questions if q.article_id]
     rng = random.Random(0)
@@ -322,15 +325,23 @@ def evaluate_follow_up_reading(
         "standalone": [
             (rng.choice([t for t in answerable if t.article_id != q.article_id]).text, q.text, q.article_id)
             for q in answerable
-            if looks_like_follow_up(q.text)
+            if looks_like_follow_up(q.text) or is_elliptical(q.text)
             for _ in range(topics_per_question)
-        ]
+        ],
+        "out_of_scope_after_topic": [
+            (rng.choice(answerable).text, q.text, None)
+            for q in questions
+            if not q.article_id
+            for _ in range(topics_per_question)
+        ],
     }
     for row in follow_ups:
         name = f"{row.get('kind', 'genuine')}_{row.get('split', 'choosing')}"
         groups.setdefault(name, []).append((row["topic"], row["text"], row["article_id"]))
 
     def right(answer: Answer, gold: str | None) -> bool:
+        if gold is None:
+            return answer.decision != "answer"
         return answer.decision == "answer" and answer.best is not None and answer.best.article_id == gold
 
     out = {}

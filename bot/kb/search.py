@@ -216,13 +216,21 @@ class KnowledgeBase:
         ("my camra" -> "my camera", bot/kb/spelling.py)."""
         return self._speller.correct(clean_query(question))
 
-    def answer(self, question: str, *, top_k: int = TOP_K, query_vector: np.ndarray | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int = TOP_K,
+        query_vector: np.ndarray | None = None,
+        unknown_words_of: str | None = None,
+    ) -> Answer:
         """Search and decide. An empty question escalates with no hits.
 
         `query_vector`: the question's embedding when the caller already has it from this
         embedder's model (the NLU pipeline's, nlu_components/shared_vector.py); else it is embedded here.
+        `unknown_words_of`: see `search`.
         """
-        hits = self.search(question, top_k=top_k, query_vector=query_vector)
+        hits = self.search(question, top_k=top_k, query_vector=query_vector, unknown_words_of=unknown_words_of)
         if not hits:
             return Answer("escalate", [], "empty_question" if not clean_query(question) else "low_confidence")
         if hits[0].score < self.threshold:
@@ -230,13 +238,23 @@ class KnowledgeBase:
         return Answer("answer", hits, "confident")
 
     def search(
-        self, question: str, *, top_k: int = TOP_K, mode: Mode = "fused", query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        *,
+        top_k: int = TOP_K,
+        mode: Mode = "fused",
+        query_vector: np.ndarray | None = None,
+        unknown_words_of: str | None = None,
     ) -> list[Hit]:
         """Ranked articles, best first, at most `top_k` of them.
 
         `query_vector` is the embedding of the whole `question`; it is not used when the search
         reads another text: the question cut short (MAX_QUERY_CHARS) or with its misspelt words
         put right (bot/kb/spelling.py).
+
+        `unknown_words_of`: the text whose words the unknown-word term counts, if not `question`'s:
+        a follow-up's own, when it is searched joined to its topic ("to guernsey?" after "do you
+        deliver to the uk"), where the topic's known words would hide the one nobody answers.
         """
         query = clean_query(question)
         if not query or not self.index.chunks:
@@ -255,7 +273,8 @@ class KnowledgeBase:
             assert query_vector is not None
             ranked = self._with_centroids(ranked, articles, query_vector)
             ranked = self._with_questions(ranked, articles, query_vector)
-            ranked -= UNKNOWN_WORDS_WEIGHT * self.lexical.unknown_share(query, also_known=self._question_words)
+            words = query if unknown_words_of is None else self._speller.correct(clean_query(unknown_words_of))
+            ranked -= UNKNOWN_WORDS_WEIGHT * self.lexical.unknown_share(words, also_known=self._question_words)
             ranked -= NOT_ANSWERED_WEIGHT * self._closeness_to_not_answered(query_vector)
             order = np.argsort(-ranked, kind="stable")
         row_articles = self._chunk_article[rows]  # each candidate chunk's article, for the runner-up passages

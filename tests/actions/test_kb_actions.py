@@ -81,6 +81,17 @@ def test_answer_from_kb_reads_a_follow_up_with_the_previous_topic() -> None:
     assert "Did this solve it?" in [m["text"] for m in messages]
 
 
+def test_a_question_of_a_few_words_after_an_answer_is_read_with_its_topic() -> None:
+    topic = "do you ship internationally"
+    _, events = run(ActionAnswerFromKB(), tracker(topic))
+    messages, events = run(ActionAnswerFromKB(), tracker("how much?", **slots_of(events)))
+    assert "international-shipping" in messages[0]["text"]
+    assert "I'm not sure" not in messages[0]["text"]
+    slots = slots_of(events)
+    assert "kb_topic" not in slots  # still the shipping question, for the next one
+    assert slots["kb_query"] == f"{topic} how much?"
+
+
 def test_a_follow_up_on_the_article_just_shown_gets_its_next_passage_not_the_same_again() -> None:
     question = "my doorbell battery drains really fast"
     first, events = run(ActionAnswerFromKB(), tracker(question))

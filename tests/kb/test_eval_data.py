@@ -68,9 +68,12 @@ def test_the_follow_up_cases_name_real_articles_and_both_kinds_in_both_splits(ar
     import json
 
     rows = [json.loads(line) for line in (EVAL / "kb_follow_ups.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert {row["article_id"] for row in rows} <= set(articles)
+    assert {row["article_id"] for row in rows} - {None} <= set(articles)
+    # Only the follow-ups no article answers have none.
+    assert all((row["article_id"] is None) == (row["kind"] == "elliptical_unanswered") for row in rows)
+    kinds = ("genuine", "switch", "elliptical", "elliptical_unanswered")
     assert {(row["kind"], row["split"]) for row in rows} == {
-        (kind, split) for kind in ("genuine", "switch") for split in ("choosing", "held_out")
+        (kind, split) for kind in kinds for split in ("choosing", "held_out")
     }
     assert len({(row["topic"], normalised(row["text"])) for row in rows}) == len(rows)
 

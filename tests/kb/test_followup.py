@@ -1,7 +1,7 @@
 import pytest
 
 from bot.kb.evaluate import Question, evaluate_follow_up_reading
-from bot.kb.followup import answer_in_context, contextualize, is_follow_up
+from bot.kb.followup import answer_in_context, contextualize, is_elliptical, is_follow_up
 
 
 @pytest.mark.parametrize(
@@ -99,6 +99,42 @@ def test_a_new_subject_that_says_it_is_not_answered_with_the_last_topic(
     assert len(answer.hits) <= 5  # the wider search alone is cut back to the usual closest articles
 
 
+def test_a_question_of_a_few_words_that_says_nothing_alone_is_read_with_the_topic(demo_kb) -> None:
+    question, topic = "how much?", "do you ship internationally"
+    assert is_elliptical(question) and not is_follow_up(question)  # neither "it" nor "and"
+    assert demo_kb.answer(question).decision == "escalate"
+    answer, query, follow_up = answer_in_context(demo_kb, question, topic)
+    assert follow_up and query == f"{topic} {question}"
+    assert answer.decision == "answer" and answer.best.article_id == "international-shipping"
+
+
+def test_a_question_of_a_few_words_that_answers_itself_is_read_alone(demo_kb) -> None:
+    question, topic = "where is my order", "how do i reset my password"
+    assert is_elliptical(question)
+    assert demo_kb.answer(f"{topic} {question}").best.article_id == "reset-password"  # joined, the topic wins
+    answer, query, follow_up = answer_in_context(demo_kb, question, topic)
+    assert not follow_up and query == question
+    assert answer.best.article_id == "track-order"
+
+
+@pytest.mark.parametrize(
+    ("topic", "question"),
+    [
+        ("how do i reset my password", "fluffy pancake recipe"),  # nowhere near the topic's article
+        ("do u deliver to the uk", "to guernsey?"),  # near it, but "guernsey" is in no article
+    ],
+)
+def test_a_few_words_no_article_answers_are_not_given_the_topics_article(demo_kb, topic: str, question: str) -> None:
+    assert demo_kb.answer(f"{topic} {question}").decision == "answer"  # joined, the topic lends its confidence
+    answer, _, follow_up = answer_in_context(demo_kb, question, topic)
+    assert not follow_up and answer.decision == "escalate"
+
+
+def test_a_longer_question_is_never_read_as_elliptical() -> None:
+    assert not is_elliptical("can i pay with klarna please")
+    assert not is_elliptical("?!")
+
+
 def test_without_a_topic_the_question_is_read_alone(demo_kb) -> None:
     _, query, follow_up = answer_in_context(demo_kb, "  how much does it cost? ", None)
     assert (query, follow_up) == ("how much does it cost?", False)
@@ -125,6 +161,15 @@ def test_the_follow_up_reading_is_measured_against_always_joining_the_topic(demo
             "split": "choosing",
         },
     ]
+    follow_ups.append(
+        {
+            "topic": "do u deliver to the uk",
+            "text": "to guernsey?",
+            "article_id": None,
+            "kind": "elliptical_unanswered",
+            "split": "held_out",
+        }
+    )
     reading = evaluate_follow_up_reading(demo_kb, questions, follow_ups, topics_per_question=1)
     # After "how do i reset my password", joining would have answered with the password article.
     assert reading["standalone"] == {
@@ -143,3 +188,6 @@ def test_the_follow_up_reading_is_measured_against_always_joining_the_topic(demo
         "right_always_with_topic": 0,
         "right_always_alone": 1,
     }
+    # A follow-up no article answers is right when it is not answered.
+    assert reading["elliptical_unanswered_held_out"]["right_as_shipped"] == 1
+    assert reading["elliptical_unanswered_held_out"]["right_always_with_topic"] == 0

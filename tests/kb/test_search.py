@@ -387,3 +387,15 @@ def test_a_passage_less_what_was_read_keeps_the_unread_parts(tmp_path: Path) -> 
     # Keys are of the article's own chunks: another article's text is never taken as read.
     assert kb.read_keys("returns", "Setting up a camera on Wi-Fi needs your router's password.") == []
     assert kb.read_keys("no-such-article", first) == []
+
+
+def test_the_unknown_word_term_can_count_another_texts_words(kb: KnowledgeBase) -> None:
+    # A follow-up searched joined to its topic: the topic's known words would hide "bitcoin".
+    joined = "forgot password reset link bitcoin"
+    own = kb.search(joined, unknown_words_of="bitcoin")
+    plain = kb.search(joined)
+    assert [h.article_id for h in own] == [h.article_id for h in plain]
+    share_joined = kb.lexical.unknown_share(joined)
+    assert 0 < share_joined < 1
+    for a, b in zip(own, plain, strict=True):
+        assert a.score == pytest.approx(b.score - search_module.UNKNOWN_WORDS_WEIGHT * (1 - share_joined), abs=1e-5)
