@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from bot.config import get_settings
-from bot.kb.followup import answer_in_context
+from bot.kb.followup import answer_in_context, is_elliptical
 from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
@@ -150,9 +150,12 @@ class ActionAnswerFromKB(Action):
         vector = shared_vector_of(tracker, kb)  # the NLU pipeline embedded this very text already
         previous_topic = tracker.get_slot(c.SLOT_KB_TOPIC)
         answer, query, follow_up = answer_in_context(kb, question, previous_topic, query_vector=vector)
-        topic = previous_topic if follow_up else question
+        # A few words that found nothing ("to guernsey?" after a shipping question) are no topic for
+        # the next question: the one before stays, with what was read since.
+        keeps_topic = follow_up or (bool(previous_topic) and answer.decision != "answer" and is_elliptical(question))
+        topic = previous_topic if keeps_topic else question
         # What the customer has read since the topic's question, so a follow-up shows something new.
-        read = list(tracker.get_slot(c.SLOT_KB_READ) or []) if follow_up else []
+        read = list(tracker.get_slot(c.SLOT_KB_READ) or []) if keeps_topic else []
         closest = answer.hits[0] if answer.hits else None
         if answer.decision == "answer" and answer.best:
             best = answer.best

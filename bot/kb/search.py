@@ -296,14 +296,28 @@ class KnowledgeBase:
 
     def unread(self, article_id: str, passage: str, read: Collection[str]) -> str:
         """`passage` without the parts (paragraphs a search shows apart) whose every chunk is in
-        `read`: "" when the customer has read all of it."""
+        `read`: "" when the customer has read all of it, or all but the article's opening."""
         chunks = self._article_chunks(article_id)
 
         def was_read(part: str) -> bool:
             inside = [chunk_key(chunk) for chunk in chunks if chunk.shown in part]
             return bool(inside) and all(key in read for key in inside)
 
-        return PASSAGE_SEPARATOR.join(part for part in passage.split(PASSAGE_SEPARATOR) if not was_read(part))
+        parts = passage.split(PASSAGE_SEPARATOR)
+        left = [part for part in parts if not was_read(part)]
+        # The article's opening leads into the passage after it (`_passage_and_words`); left on its
+        # own ("This article covers delivery outside the Netherlands and the UK.") it answers nothing.
+        if len(left) < len(parts) and all(self._is_opening(article_id, part) for part in left):
+            return ""
+        return PASSAGE_SEPARATOR.join(left)
+
+    def _is_opening(self, article_id: str, text: str) -> bool:
+        """Whether `text` is the article's opening lines, before its first heading."""
+        chunks = self._article_chunks(article_id)
+        if not chunks:
+            return False
+        first = chunks[0]
+        return first.section in ("", self.index.articles[article_id].title) and text == first.shown
 
     def other_passage(
         self, question: str, article_id: str, read: Collection[str], *, query_vector: np.ndarray | None = None

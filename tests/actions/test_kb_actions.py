@@ -92,6 +92,19 @@ def test_a_question_of_a_few_words_after_an_answer_is_read_with_its_topic() -> N
     assert slots["kb_query"] == f"{topic} how much?"
 
 
+def test_a_few_words_that_found_nothing_leave_the_topic_and_what_was_read_as_they_were() -> None:
+    topic = "do you ship internationally"
+    _, events = run(ActionAnswerFromKB(), tracker(topic))
+    slots = slots_of(events)
+    messages, events = run(ActionAnswerFromKB(), tracker("to guernsey?", **slots))
+    assert "rather not guess" in messages[0]["text"]
+    changed = slots_of(events)
+    assert "kb_topic" not in changed and "kb_read" not in changed and changed["kb_shown"] == []
+    # So the next follow-up is still read with the shipping question.
+    messages, _ = run(ActionAnswerFromKB(), tracker("and how long does that take?", **{**slots, **changed}))
+    assert "international-shipping" in messages[0]["text"]
+
+
 def test_a_follow_up_on_the_article_just_shown_gets_its_next_passage_not_the_same_again() -> None:
     question = "my doorbell battery drains really fast"
     first, events = run(ActionAnswerFromKB(), tracker(question))

@@ -361,6 +361,9 @@ def test_another_passage_of_the_article_is_the_best_one_not_already_shown(tmp_pa
     shown = f"{opening}\n\n{lasts}"
     assert len(read(shown)) == 2
     assert kb.other_passage("how long does a charge last", "battery", read(shown)) == charging
+    # The opening leads into the passage after it: with that read, nothing of it is left to show.
+    assert kb.unread("battery", shown, read(lasts)) == ""
+    assert kb.unread("battery", shown, []) == shown
     # A passage with a part read is passed over whole: the opening alone would say nothing.
     assert kb.other_passage("this article explains battery life", "battery", read(lasts)) == charging
     # Everything read, over two answers: nothing left.
