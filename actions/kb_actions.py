@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import constants as c
 from bot.config import get_settings
-from bot.kb.followup import answer_in_context, is_elliptical
+from bot.kb.followup import answer_in_context, is_elliptical, passage_for_follow_up
 from bot.kb.language import written_in_another_language
 from bot.kb.live import LiveKnowledgeBase
 from bot.kb.replies import Reply, answer_reply, not_found_reply
-from bot.kb.search import Hit, KnowledgeBase, limit_query_threads
+from bot.kb.search import KnowledgeBase, limit_query_threads
 from bot.kb.second_try import second_try
 from bot.kb.words import is_only_filler, thumbs_verdict
 from bot.launcher import WARM_UP_SENDER
@@ -160,7 +159,7 @@ class ActionAnswerFromKB(Action):
         if answer.decision == "answer" and answer.best:
             best = answer.best
             if follow_up:
-                best = not_the_same_passage_again(kb, question, best, read, vector)
+                best = passage_for_follow_up(kb, question, best, read, query_vector=vector)
             send(dispatcher, answer_reply(best))
             read = remember_read(read, kb.read_keys(best.article_id, best.passage))
             shown = [answer.best.article_id]
@@ -193,22 +192,6 @@ class ActionAnswerFromKB(Action):
             ),
             *abandoned_ticket_draft(tracker),
         ]
-
-
-def not_the_same_passage_again(
-    kb: KnowledgeBase, question: str, best: Hit, read: list[str], vector: np.ndarray | None
-) -> Hit:
-    """A follow-up leaves out the passages the customer has read since the topic's question, and
-    gets the article's next best passage for the question if nothing else is left: they have read
-    them and asked on, so the same text again would answer nothing. Not only the last answer's:
-    "what about a gift?" after two questions about returns would show the first one's again."""
-    unread = kb.unread(best.article_id, best.passage, read)
-    if unread == best.passage:
-        return best
-    if unread:
-        return replace(best, passage=unread)
-    other = kb.other_passage(question, best.article_id, read, query_vector=vector)
-    return replace(best, passage=other) if other else best
 
 
 def remember_read(read: list[str], keys: list[str]) -> list[str]:

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the independent questions the threshold is also chosen on, reported beside the splits",
     )
     evaluate.add_argument("--follow-ups", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_ups.jsonl")
+    evaluate.add_argument("--follow-up-spans", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_up_spans.jsonl")
     evaluate.add_argument(
         "--answer-labels",
         type=Path,
@@ -466,6 +467,19 @@ def _kb_eval(args: argparse.Namespace) -> int:
             got, of = score(kb, subset, spans)
             figures[key][split] = {got_name: got, of_name: of}
             print(f"  {split:<11} {got:>3} of {of:<3} {got / max(of, 1):.3f}")
+
+    if args.follow_up_spans.exists():
+        from bot.kb.evaluate import score_follow_up_passages
+
+        rows = [json.loads(line) for line in args.follow_up_spans.read_text(encoding="utf-8").splitlines() if line]
+        figures["follow_up_passage"] = score_follow_up_passages(kb, rows)
+        print("\nFollow-ups answered with their article, passage holds the answer (as shipped / always another than")
+        print("what was read / the best even if read):")
+        for split, got in figures["follow_up_passage"].items():
+            print(
+                f"  {split:<11} {got['as_shipped']:>3} / {got['always_another']:>3} / {got['best_even_if_read']:>3}"
+                f" of {got['answered']}"
+            )
 
     follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)

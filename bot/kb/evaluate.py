@@ -378,6 +378,37 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[*_`]", "", text).lower().split())
 
 
+def score_follow_up_passages(kb: KnowledgeBase, rows: list[dict]) -> dict[str, dict[str, int]]:
+    """Of the follow-ups of `eval/kb_follow_up_spans.jsonl` answered with their article, how many
+    are shown a passage that holds the answer, each after its topic's answer was read, per split:
+    as shipped (`passage_for_follow_up`), always another passage than what was read, and the best
+    passage whether read or not."""
+    from bot.kb.followup import answer_in_context, passage_for_follow_up
+
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if not row["spans"]:
+            continue
+        first = kb.answer(row["topic"])
+        read = (
+            kb.read_keys(first.best.article_id, first.best.passage) if first.decision == "answer" and first.best else []
+        )
+        answer, _, follow_up = answer_in_context(kb, row["text"], row["topic"])
+        if answer.decision != "answer" or answer.best is None or answer.best.article_id != row["article_id"]:
+            continue
+        best = answer.best
+        figures = out.setdefault(
+            row.get("split", "choosing"), {"answered": 0, "as_shipped": 0, "always_another": 0, "best_even_if_read": 0}
+        )
+        figures["answered"] += 1
+        shipped = passage_for_follow_up(kb, row["text"], best, read) if follow_up else best
+        another = passage_for_follow_up(kb, row["text"], best, read, margin=None) if follow_up else best
+        figures["as_shipped"] += passage_holds_answer(shipped.passage, row["spans"])
+        figures["always_another"] += passage_holds_answer(another.passage, row["spans"])
+        figures["best_even_if_read"] += passage_holds_answer(best.passage, row["spans"])
+    return out
+
+
 def passage_holds_answer(passage: str, spans: list[str]) -> bool:
     """Whether the passage holds one of the spans; a span copied from a table row ("Standard |
     2-4 business days | EUR 4.95") is there when each of its cells is (the chunker reads a row

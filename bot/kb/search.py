@@ -320,10 +320,17 @@ class KnowledgeBase:
         return first.section in ("", self.index.articles[article_id].title) and text == first.shown
 
     def other_passage(
-        self, question: str, article_id: str, read: Collection[str], *, query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        article_id: str,
+        read: Collection[str],
+        *,
+        query_vector: np.ndarray | None = None,
+        within: float | None = None,
     ) -> str | None:
         """The article's passage that best matches `question` (dense and BM25, as `search` scores
-        chunks) among those with nothing `read` in them (`read_keys`); None when there is none.
+        chunks) among those with nothing `read` in them (`read_keys`); None when there is none,
+        or, with `within`, when it scores more than that below the article's best chunk.
 
         For a follow-up that lands on the passage the customer has just read ("and how long does
         charging take?" after "my doorbell battery drains fast"): the same text again tells them
@@ -338,6 +345,8 @@ class KnowledgeBase:
         rows = self._article_rows(article_id)
         scores = _fused(self.index.vectors[rows] @ query_vector, self.lexical.scores(query)[rows])
         for position in np.argsort(-scores, kind="stable"):
+            if within is not None and scores[position] < scores.max() - within:
+                return None
             passage = self._passage(int(rows[position]))
             # Nothing of it read: a passage whose other part was read would be shown without what
             # it was joined for ("This article covers delivery abroad." without the delivery times).

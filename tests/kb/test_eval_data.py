@@ -104,3 +104,24 @@ def test_every_answer_span_is_still_in_its_article(spans_file: str, questions_fi
     ]
     assert missing == []
     assert sum(1 for row in rows if row["spans"]) >= 0.95 * len(rows)
+
+
+def test_every_follow_up_answer_span_is_in_its_article(articles: dict) -> None:
+    """One line per answerable follow-up of kb_follow_ups.jsonl, each span still in its article."""
+    import json
+
+    from bot.kb.chunking import chunk_article
+    from bot.kb.evaluate import passage_holds_answer
+
+    def read(name: str) -> list[dict]:
+        return [json.loads(line) for line in (EVAL / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    spans = read("kb_follow_up_spans.jsonl")
+    answerable = [row for row in read("kb_follow_ups.jsonl") if row["kind"] in ("genuine", "elliptical")]
+    keys = ("topic", "text", "article_id", "kind", "split")
+    assert [{k: row[k] for k in keys} for row in spans] == [{k: row[k] for k in keys} for row in answerable]
+    text = {aid: " ".join(chunk.text for chunk in chunk_article(articles[aid])) for aid in articles}
+    missing = [
+        row["text"] for row in spans if row["spans"] and not passage_holds_answer(text[row["article_id"]], row["spans"])
+    ]
+    assert missing == []

@@ -1,7 +1,7 @@
 import pytest
 
-from bot.kb.evaluate import Question, evaluate_follow_up_reading
-from bot.kb.followup import answer_in_context, contextualize, is_elliptical, is_follow_up
+from bot.kb.evaluate import Question, evaluate_follow_up_reading, score_follow_up_passages
+from bot.kb.followup import answer_in_context, contextualize, is_elliptical, is_follow_up, passage_for_follow_up
 
 
 @pytest.mark.parametrize(
@@ -135,6 +135,33 @@ def test_a_longer_question_is_never_read_as_elliptical() -> None:
     assert not is_elliptical("?!")
 
 
+def read_and_follow_up(demo_kb, topic: str, question: str):
+    first = demo_kb.answer(topic).best
+    read = demo_kb.read_keys(first.article_id, first.passage)
+    answer, _, follow_up = answer_in_context(demo_kb, question, topic)
+    assert follow_up and answer.best.article_id == first.article_id
+    return first, read, answer.best, passage_for_follow_up(demo_kb, question, answer.best, read)
+
+
+def test_a_follow_up_gets_another_passage_when_one_matches_the_question_as_well(demo_kb) -> None:
+    _, read, best, shown = read_and_follow_up(
+        demo_kb, "my doorbell battery drains really fast", "and how long does charging take?"
+    )
+    assert demo_kb.unread(best.article_id, best.passage, read) != best.passage  # joined, it finds what was read
+    assert "Leave it for about 5 hours" in shown.passage
+    assert demo_kb.unread(best.article_id, shown.passage, read) == shown.passage  # nothing of it read
+
+
+def test_a_follow_up_whose_answer_was_read_gets_it_again_rather_than_a_poorer_passage(demo_kb) -> None:
+    question = "and how long does that take?"
+    first, read, best, shown = read_and_follow_up(demo_kb, "do you ship internationally", question)
+    times = "Delivery to other countries takes 5 to 10 business days"
+    assert times in first.passage and times in shown.passage
+    # The best unread passage, taken whatever its score, says what happens when customs charges are refused.
+    other = demo_kb.other_passage(question, best.article_id, read)
+    assert other is not None and times not in other
+
+
 def test_without_a_topic_the_question_is_read_alone(demo_kb) -> None:
     _, query, follow_up = answer_in_context(demo_kb, "  how much does it cost? ", None)
     assert (query, follow_up) == ("how much does it cost?", False)
@@ -191,3 +218,26 @@ def test_the_follow_up_reading_is_measured_against_always_joining_the_topic(demo
     # A follow-up no article answers is right when it is not answered.
     assert reading["elliptical_unanswered_held_out"]["right_as_shipped"] == 1
     assert reading["elliptical_unanswered_held_out"]["right_always_with_topic"] == 0
+
+
+def test_the_passage_a_follow_up_is_shown_is_measured_against_always_another(demo_kb) -> None:
+    rows = [
+        {
+            "topic": "do you ship internationally",
+            "text": "and how long does that take?",
+            "article_id": "international-shipping",
+            "split": "held_out",
+            "spans": ["Delivery to other countries takes 5 to 10 business days"],
+        },
+        {
+            "topic": "do you ship internationally",
+            "text": "how much?",
+            "article_id": "x",
+            "split": "held_out",
+            "spans": ["a"],
+        },
+    ]
+    # The second is not answered with its (made-up) article, so it is not counted.
+    assert score_follow_up_passages(demo_kb, rows) == {
+        "held_out": {"answered": 1, "as_shipped": 1, "always_another": 0, "best_even_if_read": 1}
+    }
