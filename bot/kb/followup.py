@@ -47,8 +47,8 @@ FOLLOW_UP_MARGIN = 0.1
 TOPIC_REACH = 1.2
 # How many articles the question alone is scored against, to find the joined reading's article.
 ALONE_CANDIDATES = 50
-# A question of a few words that no article answers on its own ("how much?", "time limit?", "on
-# android?") is most likely about the last topic, though it says neither "it" nor "and". It is read
+# A question of a few words that no article answers on its own ("how much?", "on android?") is
+# most likely about the last topic, though it says neither "it" nor "and". It is read
 # with the topic only then, and only if the question alone still scores the article that reading
 # finds at least ELLIPTICAL_FLOOR: joined to a confident topic, "recipe for fluffy pancakes" found
 # the password article. Both chosen on the choosing split of eval/kb_follow_ups.jsonl's
@@ -121,16 +121,15 @@ def answer_in_context(
     alone is still near the joined reading's article (TOPIC_REACH). So "and how
     long does that take?" gets the topic, while a new question that merely says "it" ("the app
     crashes when I open it") is not bent towards the last one: joined to "how do I reset my
-    password", it found the password article. A question of a few words with neither ("how much?",
-    "time limit?") is read both ways too when it is not confident alone (`is_elliptical`,
-    ELLIPTICAL_FLOOR). The joined reading counts the question's own unknown words: with the
-    topic's, "does it work with smartthings?" lost the sign that nobody answers it. Until
-    2026-11-26 a question confident on its own never took the topic; with the lower threshold that
-    came with the not-answered questions,
-    "how much does it cost?" after "how do i return my doorbell" was then answered on its own
-    with a price article. Since 2026-11-27 "also how long do refunds take to show up" after "im
-    locked out of my account" is no longer answered with the locked-account article: alone, that
-    article scores far below its best. Not yet told apart: "ok thx, does it work with my echo
+    password", it found the password article. A question of a few words with neither ("how much?"
+    after a shipping question) is read both ways too when it is not confident alone
+    (`is_elliptical`, ELLIPTICAL_FLOOR). The joined reading counts the question's own unknown
+    words: with the topic's, "does it work with smartthings?" lost the sign that nobody answers it.
+    Until 2026-11-26 a question confident on its own never took the topic; with the lower threshold
+    that came with the not-answered questions, "how much does it cost?" after "how do i return my
+    doorbell" was then answered on its own with a price article. Since 2026-11-27 "also how long do
+    refunds take to show up" after "im locked out of my account" is no longer answered with the
+    locked-account article: alone, that article scores far below its best. Not yet told apart: "ok thx, does it work with my echo
     show?" after the password question, which alone is not confident and not far enough from the
     password article. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
     `query_vector` is the question's own embedding, if the caller has it.
