@@ -129,9 +129,9 @@ def answer_in_context(
     that came with the not-answered questions, "how much does it cost?" after "how do i return my
     doorbell" was then answered on its own with a price article. Since 2026-11-27 "also how long do
     refunds take to show up" after "im locked out of my account" is no longer answered with the
-    locked-account article: alone, that article scores far below its best. Not yet told apart: "ok thx, does it work with my echo
-    show?" after the password question, which alone is not confident and not far enough from the
-    password article. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
+    locked-account article: alone, that article scores far below its best. Not yet told apart:
+    "ok thx, does it work with my echo show?" after the password question, which alone is not
+    confident and not far enough from the password article. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
     `query_vector` is the question's own embedding, if the caller has it.
     """
     query, follow_up = contextualize(question, topic)
