@@ -131,8 +131,9 @@ def answer_in_context(
     refunds take to show up" after "im locked out of my account" is no longer answered with the
     locked-account article: alone, that article scores far below its best. Not yet told apart:
     "ok thx, does it work with my echo show?" after the password question, which alone is not
-    confident and not far enough from the password article. `python -m bot kb eval` measures all three kinds (docs/benchmarks.md).
-    `query_vector` is the question's own embedding, if the caller has it.
+    confident and not far enough from the password article. `python -m bot kb eval` measures all
+    these kinds (docs/benchmarks.md). `query_vector` is the question's own embedding, if the caller
+    has it.
     """
     query, follow_up = contextualize(question, topic)
     elliptical = not follow_up and bool(topic) and is_elliptical(question)
