@@ -471,7 +471,9 @@ def _kb_eval(args: argparse.Namespace) -> int:
     if args.follow_up_spans.exists():
         from bot.kb.evaluate import score_follow_up_passages
 
-        rows = [json.loads(line) for line in args.follow_up_spans.read_text(encoding="utf-8").splitlines() if line]
+        rows = [
+            json.loads(line) for line in args.follow_up_spans.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
         figures["follow_up_passage"] = score_follow_up_passages(kb, rows)
         print("\nFollow-ups answered with their article, passage holds the answer (as shipped / always another than")
         print("what was read / the best even if read):")

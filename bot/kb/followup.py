@@ -170,9 +170,7 @@ def _within_reach_alone(alone: Answer, joined: Answer) -> bool:
         return False
     if not alone.hits:
         return True
-    scores = {hit.article_id: hit.score for hit in alone.hits}
-    wanted = scores.get(joined.hits[0].article_id)
-    return wanted is not None and alone.hits[0].score - wanted < TOPIC_REACH
+    return alone.hits[0].score - _alone_score(alone, joined) < TOPIC_REACH
 
 
 def passage_for_follow_up(

@@ -305,19 +305,14 @@ class KnowledgeBase:
 
         parts = passage.split(PASSAGE_SEPARATOR)
         left = [part for part in parts if not was_read(part)]
-        # The article's opening leads into the passage after it (`_passage_and_words`); left on its
-        # own ("This article covers delivery outside the Netherlands and the UK.") it answers nothing.
-        if len(left) < len(parts) and all(self._is_opening(article_id, part) for part in left):
+        # The article's opening (its lines before the first heading) leads into the passage after it
+        # (`_passage_and_words`); left on its own ("This article covers delivery outside the
+        # Netherlands and the UK.") it answers nothing.
+        title = self.index.articles[article_id].title if chunks else ""
+        opening = chunks[0].shown if chunks and chunks[0].section in ("", title) else None
+        if len(left) < len(parts) and all(part == opening for part in left):
             return ""
         return PASSAGE_SEPARATOR.join(left)
-
-    def _is_opening(self, article_id: str, text: str) -> bool:
-        """Whether `text` is the article's opening lines, before its first heading."""
-        chunks = self._article_chunks(article_id)
-        if not chunks:
-            return False
-        first = chunks[0]
-        return first.section in ("", self.index.articles[article_id].title) and text == first.shown
 
     def other_passage(
         self,
