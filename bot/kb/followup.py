@@ -47,16 +47,29 @@ FOLLOW_UP_MARGIN = 0.1
 TOPIC_REACH = 1.2
 # How many articles the question alone is scored against, to find the joined reading's article.
 ALONE_CANDIDATES = 50
-# A question of a few words that no article answers on its own ("how much?", "on android?") is
-# most likely about the last topic, though it says neither "it" nor "and". It is read
-# with the topic only then, and only if the question alone still scores the article that reading
-# finds at least ELLIPTICAL_FLOOR: joined to a confident topic, "recipe for fluffy pancakes" found
-# the password article. Both chosen on the choosing split of eval/kb_follow_ups.jsonl's
-# `elliptical` rows, demo and calibration questions after other ones, and out-of-scope questions
-# after answerable ones (docs/benchmarks.md, "Questions after another one"): 5 or 6 words answered
-# more out-of-scope questions with the last topic's article, and no more elliptical ones.
+# A question of a few words ("how much?", "time limit?") that no article answers on its own is
+# most likely about the last topic, though it says neither "it" nor "and". It is read with the
+# topic then (or, confident alone, by ELLIPTICAL_MARGIN below), and only if the question alone
+# still scores the article that reading finds at least ELLIPTICAL_FLOOR: joined to a confident
+# topic, "recipe for fluffy pancakes" found the password article. Both chosen on the choosing
+# split of eval/kb_follow_ups.jsonl's `elliptical` rows, demo and calibration questions after other
+# ones, and out-of-scope questions after answerable ones (docs/benchmarks.md, "Questions after
+# another one"): 5 or 6 words answered more out-of-scope questions with the last topic's article,
+# and no more elliptical ones.
 MAX_ELLIPTICAL_WORDS = 4
 ELLIPTICAL_FLOOR = 0.15
+# A few words that are confident on their own take the topic only when the joined reading scores
+# this much higher: "can i undo?" after "how do i delete my kestrel account" finds the Protect
+# cancellation alone (0.87) and the account deletion joined (1.54), while "where is my order" after
+# a password question stays the tracking article (1.07 alone, the password article 1.29 joined).
+# Chosen on the same rows (docs/benchmarks.md, "Questions after another one"): 0 to 0.3 lost demo
+# questions read after unrelated ones to the topic, 0.4 and 0.5 did not, and all gave the same
+# elliptical rows right; the smallest that loses nothing.
+ELLIPTICAL_MARGIN = 0.4
+# A few words scoring this much alone are answered alone without searching the joined reading: the
+# second search costs an embedding (6-8 ms), and on the choosing rows none above 0.88 was given
+# another article by the margin ("where is my order" 1.07, "i was charged twice" 1.47 stay alone).
+ELLIPTICAL_SURE_ALONE = 1.0
 # A follow-up whose best passage the customer has read gets another one only if that matches the
 # question about as well as the article's best chunk (within this much); else the read passage
 # again, which holds the answer more often than the next unread one. Chosen on the choosing split
@@ -122,9 +135,10 @@ def answer_in_context(
     long does that take?" gets the topic, while a new question that merely says "it" ("the app
     crashes when I open it") is not bent towards the last one: joined to "how do I reset my
     password", it found the password article. A question of a few words with neither ("how much?"
-    after a shipping question) is read both ways too when it is not confident alone
-    (`is_elliptical`, ELLIPTICAL_FLOOR). The joined reading counts the question's own unknown
-    words: with the topic's, "does it work with smartthings?" lost the sign that nobody answers it.
+    after a shipping question) is read both ways too, and takes the topic by a wider margin when
+    it is confident alone (`is_elliptical`, ELLIPTICAL_MARGIN, ELLIPTICAL_FLOOR). The joined
+    reading counts the question's own unknown words: with the topic's, "does it work with
+    smartthings?" lost the sign that nobody answers it.
     Until 2026-11-26 a question confident on its own never took the topic; with the lower threshold
     that came with the not-answered questions, "how much does it cost?" after "how do i return my
     doorbell" was then answered on its own with a price article. Since 2026-11-27 "also how long do
@@ -141,14 +155,13 @@ def answer_in_context(
         return kb.answer(question, query_vector=query_vector), question.strip(), False
     alone = kb.answer(question, query_vector=query_vector, top_k=ALONE_CANDIDATES)
     if elliptical:
-        if alone.decision == "answer":  # "where is my order" answers itself
+        if alone.decision == "answer" and alone.hits[0].score >= ELLIPTICAL_SURE_ALONE:
             return replace(alone, hits=alone.hits[:TOP_K]), question.strip(), False
         query = f"{(topic or '').strip()} {question.strip()}"
     # The question's own words for the unknown-word term: the topic's would hide "bitcoin".
     joined = kb.answer(query, unknown_words_of=question)
-    surer = alone.decision != "answer" or (
-        joined.hits and joined.hits[0].score >= alone.hits[0].score + FOLLOW_UP_MARGIN
-    )
+    margin = ELLIPTICAL_MARGIN if elliptical else FOLLOW_UP_MARGIN
+    surer = alone.decision != "answer" or (joined.hits and joined.hits[0].score >= alone.hits[0].score + margin)
     near_enough = not elliptical or _alone_score(alone, joined) >= ELLIPTICAL_FLOOR
     if surer and near_enough and _within_reach_alone(alone, joined):
         return joined, query, True

@@ -108,13 +108,34 @@ def test_a_question_of_a_few_words_that_says_nothing_alone_is_read_with_the_topi
     assert answer.decision == "answer" and answer.best.article_id == "international-shipping"
 
 
-def test_a_question_of_a_few_words_that_answers_itself_is_read_alone(demo_kb) -> None:
+def test_a_question_of_a_few_words_that_answers_itself_is_read_alone(demo_kb, monkeypatch) -> None:
     question, topic = "where is my order", "how do i reset my password"
     assert is_elliptical(question)
     assert demo_kb.answer(f"{topic} {question}").best.article_id == "reset-password"  # joined, the topic wins
+    searched = []
+    answer_one = demo_kb.answer
+    monkeypatch.setattr(demo_kb, "answer", lambda text, **kw: searched.append(text) or answer_one(text, **kw))
     answer, query, follow_up = answer_in_context(demo_kb, question, topic)
     assert not follow_up and query == question
     assert answer.best.article_id == "track-order"
+    assert searched == [question]  # sure enough alone: no second search (and embedding) joined to the topic
+
+
+@pytest.mark.parametrize(
+    ("topic", "question", "article_id"),
+    [
+        ("how do i delete my kestrel account", "can i undo?", "delete-account"),
+        ("not getting motion notifications on my phone", "on android?", "motion-alerts-not-working"),
+    ],
+)
+def test_a_few_words_confident_alone_take_the_topic_when_that_reading_is_far_surer(
+    demo_kb, topic: str, question: str, article_id: str
+) -> None:
+    alone = demo_kb.answer(question)
+    assert alone.decision == "answer" and alone.best.article_id != article_id  # alone, some other article
+    answer, query, follow_up = answer_in_context(demo_kb, question, topic)
+    assert follow_up and query == f"{topic} {question}"
+    assert answer.decision == "answer" and answer.best.article_id == article_id
 
 
 @pytest.mark.parametrize(
