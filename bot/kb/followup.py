@@ -67,8 +67,8 @@ ELLIPTICAL_FLOOR = 0.15
 # elliptical rows right; the smallest that loses nothing.
 ELLIPTICAL_MARGIN = 0.4
 # A few words scoring this much alone are answered alone without searching the joined reading: the
-# second search costs an embedding (6-8 ms), and on the choosing rows none above 0.88 was given
-# another article by the margin ("where is my order" 1.07, "i was charged twice" 1.47 stay alone).
+# second search costs an embedding (6-8 ms), and of the choosing split's elliptical rows none above
+# 0.88 alone was given another article by the margin ("where is my order" 1.07 stays alone).
 ELLIPTICAL_SURE_ALONE = 1.0
 # A follow-up whose best passage the customer has read gets another one only if that matches the
 # question about as well as the article's best chunk (within this much); else the read passage
