@@ -317,7 +317,7 @@ def evaluate_follow_up_reading(
     """
     import random
 
-    from bot.kb.followup import answer_in_context, is_elliptical, looks_like_follow_up
+    from bot.kb.followup import answer_in_context, is_elliptical, joined_to_topic, looks_like_follow_up
 
     answerable = [q for q in questions if q.article_id]
     rng = random.Random(0)
@@ -347,7 +347,7 @@ def evaluate_follow_up_reading(
     out = {}
     for name, rows in groups.items():
         shipped = sum(right(answer_in_context(kb, text, topic)[0], gold) for topic, text, gold in rows)
-        always = sum(right(kb.answer(f"{topic.strip()} {text.strip()}"), gold) for topic, text, gold in rows)
+        always = sum(right(kb.answer(joined_to_topic(topic, text)), gold) for topic, text, gold in rows)
         alone = sum(right(kb.answer(text), gold) for _, text, gold in rows)
         out[name] = {
             "cases": len(rows),

@@ -19,6 +19,7 @@ __all__ = [
     "contextualize",
     "is_elliptical",
     "is_follow_up",
+    "joined_to_topic",
     "looks_like_follow_up",
     "passage_for_follow_up",
 ]
@@ -115,11 +116,16 @@ def _points_back(words: list[str], i: int) -> bool:
     return words[i] != "there" or (before not in _BE and after not in _BE)
 
 
+def joined_to_topic(topic: str, question: str) -> str:
+    """The text a question is searched as when read with its topic."""
+    return f"{topic.strip()} {question.strip()}"
+
+
 def contextualize(question: str, topic: str | None) -> tuple[str, bool]:
     """The text to search for, and whether it is a follow-up of `topic`."""
     question = question.strip()
     if topic and is_follow_up(question):
-        return f"{topic.strip()} {question}", True
+        return joined_to_topic(topic, question), True
     return question, False
 
 
@@ -157,7 +163,7 @@ def answer_in_context(
     if elliptical:
         if alone.decision == "answer" and alone.hits[0].score >= ELLIPTICAL_SURE_ALONE:
             return replace(alone, hits=alone.hits[:TOP_K]), question.strip(), False
-        query = f"{(topic or '').strip()} {question.strip()}"
+        query = joined_to_topic(topic or "", question)
     # The question's own words for the unknown-word term: the topic's would hide "bitcoin".
     joined = kb.answer(query, unknown_words_of=question)
     margin = ELLIPTICAL_MARGIN if elliptical else FOLLOW_UP_MARGIN
