@@ -22,6 +22,7 @@ from collections.abc import Callable
 from wordfreq import get_frequency_dict
 
 from bot.kb.lexical import TYPO_MIN_LETTERS, one_typo_away
+from bot.kb.shorthand import expand_shorthand
 
 __all__ = ["NON_WORD_ZIPF", "Speller"]
 
@@ -49,7 +50,9 @@ class Speller:
         self._english: dict[str, float] = get_frequency_dict("en")
 
     def correct(self, text: str) -> str:
-        """`text` with each non-word replaced by its correction; the rest as written."""
+        """`text` with chat shorthand written out ("pw" -> "password", bot/kb/shorthand.py) and
+        each non-word replaced by its correction; the rest as written."""
+        text = expand_shorthand(text, self._uses)
         return _WORD.sub(lambda match: self._correction(match.group(0)), text)
 
     def _correction(self, word: str) -> str:

@@ -328,6 +328,13 @@ def test_the_search_reads_a_misspelt_question_as_corrected(kb: KnowledgeBase) ->
     assert [(h.article_id, h.score) for h in misspelt] == [(h.article_id, h.score) for h in written_right]
 
 
+def test_the_search_reads_chat_shorthand_written_out(kb: KnowledgeBase) -> None:
+    shorthand = kb.search("forgot my pw, pls send a reset link")
+    written_out = kb.search("forgot my password, please send a reset link")
+    assert [(h.article_id, h.score) for h in shorthand] == [(h.article_id, h.score) for h in written_out]
+    assert kb.read_as("forgot my pw") == "forgot my password"
+
+
 def test_a_vector_of_the_misspelt_question_is_not_used(kb: KnowledgeBase) -> None:
     question = "forgot my pasword"
     given = kb.embedder.embed([question])[0]
