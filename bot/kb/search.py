@@ -193,7 +193,9 @@ class KnowledgeBase:
         )
         self._question_words = self.lexical.stems_of(written_question_words)
         self._speller = Speller(
-            lambda word: self.lexical.uses(word, also_known=written_question_words), self._model_words
+            lambda word: self.lexical.uses(word, also_known=written_question_words),
+            self._model_words,
+            articles_use=self.lexical.uses,
         )
 
     @classmethod

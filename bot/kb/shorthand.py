@@ -6,8 +6,9 @@ leaves such words alone: they are too short to be typos, or English uses them of
 
 The table is common English chat and texting shorthand with one reading in a support chat; forms
 with two ("min": minute or minimum, "sec": second or security, "r") are left out. A form is
-written out only when the help centre does not use it itself, so a help centre that says "PW" in
-its own articles keeps it.
+written out only when the help centre's articles do not use it themselves, so a help centre that
+says "PW" in its own articles keeps it. Its example questions do not count: they are written in
+customers' words, shorthand included.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ _WORD = re.compile(r"(?<![\w@./-])[A-Za-z0-9]+(?![\w@/-])")
 def expand_shorthand(text: str, help_centre_uses: Callable[[str], bool]) -> str:
     """`text` with each shorthand form the help centre does not use itself written out in full.
 
-    `help_centre_uses`: whether the help centre has a (lower-case) word as written."""
+    `help_centre_uses`: whether the help centre's articles have a (lower-case) word as written."""
 
     def written_out(match: re.Match[str]) -> str:
         word = match.group(0)

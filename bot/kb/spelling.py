@@ -40,11 +40,21 @@ _WORD = re.compile(r"(?<![\w@./-])[A-Za-z]+(?![\w@/-])")
 class Speller:
     """Corrects non-words to the help centre's own words."""
 
-    def __init__(self, help_centre_uses: Callable[[str], bool], model_words: frozenset[str]) -> None:
+    def __init__(
+        self,
+        help_centre_uses: Callable[[str], bool],
+        model_words: frozenset[str],
+        *,
+        articles_use: Callable[[str], bool] | None = None,
+    ) -> None:
         # Whether the help centre has a (lower-case) word as written: asked of the BM25 index, which
         # keeps its words (bot/kb/lexical.py), as counting them again cost 1 s more per 100,000
         # passages at load.
         self._uses = help_centre_uses
+        # Whether the articles themselves do (`help_centre_uses` if not given): shorthand is kept
+        # only if they use it. Example questions are in customers' words, "pw" and "pls" among them,
+        # which is no sign the help centre means something else by them.
+        self._articles_use = articles_use or help_centre_uses
         self._model_words = model_words
         # Each English word's share of all words (wordfreq's large list: 321,000 words, about 40 MB).
         self._english: dict[str, float] = get_frequency_dict("en")
@@ -52,7 +62,7 @@ class Speller:
     def correct(self, text: str) -> str:
         """`text` with chat shorthand written out ("pw" -> "password", bot/kb/shorthand.py) and
         each non-word replaced by its correction; the rest as written."""
-        text = expand_shorthand(text, self._uses)
+        text = expand_shorthand(text, self._articles_use)
         return _WORD.sub(lambda match: self._correction(match.group(0)), text)
 
     def _correction(self, word: str) -> str:

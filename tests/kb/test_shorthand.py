@@ -45,3 +45,15 @@ def test_forms_the_help_centre_uses_or_that_are_not_words_alone_stay(help_centre
 def test_the_speller_writes_out_shorthand_and_puts_typos_right(help_centre: LexicalIndex) -> None:
     speller = Speller(help_centre.uses, model_words=frozenset())
     assert speller.correct("no notifs, resett pasword?") == "no notifications, reset password?"
+
+
+def test_shorthand_in_example_questions_alone_is_still_written_out(help_centre: LexicalIndex) -> None:
+    # Example questions are in customers' words: "pls" there is no sign the help centre means
+    # something else by it, while its typo corrections may still draw on them.
+    example_words = frozenset({"pls", "zorbex"})
+    speller = Speller(
+        lambda word: help_centre.uses(word, also_known=example_words),
+        model_words=frozenset(),
+        articles_use=help_centre.uses,
+    )
+    assert speller.correct("pls pair the zorbexx") == "please pair the zorbex"
