@@ -41,9 +41,9 @@ class Settings(BaseSettings):
     # the name of an installed pipeline (e.g. "en_core_web_sm") is used as is.
     spacy_pipeline: str = "blank:en"
     # Calibrated on the dev split of eval/kb_questions.jsonl and on eval/kb_calibration.jsonl
-    # (`python -m bot kb calibrate`): the most right answers with at most 10% of their
+    # (`python -m bot kb calibrate`): the most right answers with at most 10% of each one's
     # out-of-scope questions answered.
-    kb_answer_threshold: float = 0.66
+    kb_answer_threshold: float = 0.685
     # Threads torch and FAISS use to answer chat questions in the action server (0 = their default,
     # one per core). One: the action server shares the cores with Rasa, and OpenMP workers that wait
     # for a busy core made a question's embedding 10x slower (docs/benchmarks.md, "Speed and scale").

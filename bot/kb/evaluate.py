@@ -189,17 +189,31 @@ def decision_curve(kb: KnowledgeBase, questions: list[Question], thresholds: lis
 def calibrate_threshold(
     kb: KnowledgeBase, dev: list[Question], *, max_false_answer_rate: float = 0.10
 ) -> DecisionScores:
-    """The threshold that answers the most dev questions correctly while answering at most
-    `max_false_answer_rate` of the dev out-of-scope questions.
+    """The threshold that answers the most `dev` questions correctly while answering at most
+    `max_false_answer_rate` of the out-of-scope questions of each split among them.
 
-    The budget is the target itself (10%): the questions it is chosen on (the demo's dev split
-    and eval/kb_calibration.jsonl, 160 out-of-scope) hold near misses harder than the test
-    split's, so the threshold they give answers fewer of the test split's.
+    The budget is the target itself (10%), and it holds for each split on its own: pooled, an easy
+    split's out-of-scope questions (the demo's dev split: 1 of 40 answered) let a harder one's go
+    over (the calibration set's: 15 of 120 at the pooled threshold 0.660, 12 at 0.685;
+    docs/benchmarks.md, "Knowing when not to answer").
     """
     # Article scores add up to about 1 + LEXICAL_WEIGHT + CENTROID_WEIGHT + QUESTION_WEIGHT.
     thresholds = [round(t, 3) for t in np.arange(0.2, 3.0, 0.005)]
-    curve = decision_curve(kb, dev, thresholds)
-    allowed = [c for c in curve if c.false_answer_rate <= max_false_answer_rate]
+    top = top_hits(kb, dev)
+    by_split: dict[str, tuple[list[Question], list[tuple[str | None, float]]]] = {}
+    for question, hit in zip(dev, top, strict=True):
+        questions, hits = by_split.setdefault(question.split, ([], []))
+        questions.append(question)
+        hits.append(hit)
+
+    def within_budget(threshold: float) -> bool:
+        for questions, hits in by_split.values():
+            scores = score_decisions(questions, hits, threshold)
+            if scores.out_of_scope and scores.false_answer_rate > max_false_answer_rate:
+                return False
+        return True
+
+    allowed = [score_decisions(dev, top, t) for t in thresholds if within_budget(t)]
     return max(allowed, key=lambda c: (c.correct_answer_rate, -c.threshold))
 
 
