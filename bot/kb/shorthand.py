@@ -65,9 +65,9 @@ SHORTHAND = {
     "dunno": "don't know",
 }
 
-# A word of letters and digits alone: not part of an email address, a web address or an order
-# number ("KH-1234567").
-_WORD = re.compile(r"(?<![\w@./-])[A-Za-z0-9]+(?![\w@/-])")
+# A word of letters and digits alone: not part of an email address, a web address, an order
+# number ("KH-1234567") or an abbreviation with dots ("the u.s.").
+_WORD = re.compile(r"(?<![\w@./-])[A-Za-z0-9]+(?![\w@/-]|\.\w)")
 
 
 def expand_shorthand(text: str, help_centre_uses: Callable[[str], bool]) -> str:

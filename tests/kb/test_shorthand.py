@@ -22,6 +22,7 @@ def help_centre() -> LexicalIndex:
         ("do u ship to norway", "do you ship to norway"),
         ("Whats ur phone nr", "Whats your phone number"),
         ("cams offline since last nite b4 the storm", "cams offline since last night before the storm"),
+        ("close my acc pls.", "close my account please."),
     ],
 )
 def test_chat_shorthand_is_written_out(help_centre: LexicalIndex, question: str, written_out: str) -> None:
@@ -34,6 +35,7 @@ def test_chat_shorthand_is_written_out(help_centre: LexicalIndex, question: str,
         "forgot my pw",  # the help centre says "PW" itself
         "write to u@example.com or see www.example.com/u",  # addresses stay as written
         "order KH-nr12",  # and order numbers
+        "do you ship to the u.s.",  # and abbreviations with dots
         "need 2 min",  # "min" is a minute or a minimum: not guessed at
         "pwned",  # only whole words
     ],
