@@ -38,7 +38,7 @@ _WORD = re.compile(r"(?<![\w@./-])[A-Za-z]+(?![\w@/-])")
 
 
 class Speller:
-    """Corrects non-words to the help centre's own words."""
+    """Writes out chat shorthand and corrects non-words to the help centre's own words."""
 
     def __init__(
         self,
