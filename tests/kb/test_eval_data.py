@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -24,7 +25,7 @@ def articles() -> dict:
     return {article.id: article for article in found}
 
 
-@pytest.mark.parametrize("name", ["kb_questions.jsonl", "kb_calibration.jsonl"])
+@pytest.mark.parametrize("name", ["kb_questions.jsonl", "kb_calibration.jsonl", "kb_fresh.jsonl"])
 def test_every_labelled_article_exists_and_both_kinds_are_there(name: str, articles: dict) -> None:
     questions = load_questions(EVAL / name)
     assert {q.article_id for q in questions if q.article_id} <= set(articles)
@@ -40,6 +41,28 @@ def test_the_calibration_set_covers_every_article_and_repeats_no_test_or_example
     examples = {normalised(text) for article in articles.values() for text in article.questions}
     for question in calibration:
         assert normalised(question.text) not in test | examples, question.id
+
+
+def test_the_fresh_set_asks_twice_about_every_article_and_repeats_no_other_question(articles: dict) -> None:
+    """`kb eval`'s second held-out set: two answerable questions an article, written after the search
+    and threshold were settled, repeating no question the search or its threshold was tuned on."""
+    fresh = load_questions(EVAL / "kb_fresh.jsonl")
+    assert {q.split for q in fresh} == {"fresh"}
+    per_article = Counter(q.article_id for q in fresh if q.article_id)
+    assert set(per_article) == set(articles) and set(per_article.values()) == {2}
+    assert Counter(q.kind for q in fresh if not q.article_id) == {"oos_near": 40, "oos_far": 20}
+    seen = {normalised(q.text) for name in ("kb_questions.jsonl", "kb_calibration.jsonl") for q in load_questions(EVAL / name)}
+    seen |= {normalised(text) for article in articles.values() for text in (*article.questions, *article.not_answered)}
+    assert not {normalised(q.text) for q in fresh} & seen
+
+
+def test_kb_calibrate_never_reads_the_held_out_questions() -> None:
+    """The threshold is chosen on the dev and calibration splits only; the fresh set stays held out."""
+    from bot.cli import CALIBRATION_SPLITS, _parser
+
+    defaults = _parser().parse_args(["kb", "calibrate"])
+    assert EVAL / "kb_fresh.jsonl" not in defaults.questions
+    assert "fresh" not in CALIBRATION_SPLITS and "test" not in CALIBRATION_SPLITS
 
 
 def test_the_demo_help_centre_knows_its_own_words_and_forgives_a_typo(demo_kb) -> None:
