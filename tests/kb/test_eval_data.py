@@ -114,6 +114,8 @@ def test_the_follow_up_cases_name_real_articles_and_both_kinds_in_both_splits(ar
     [
         ("kb_answer_spans_questions.jsonl", "kb_questions.jsonl"),
         ("kb_answer_spans_calibration.jsonl", "kb_calibration.jsonl"),
+        ("kb_answer_spans_fresh.jsonl", "kb_fresh.jsonl"),
+        ("kb_answer_spans_fresh2.jsonl", "kb_fresh2.jsonl"),
     ],
 )
 def test_every_answer_span_is_still_in_its_article(spans_file: str, questions_file: str, articles: dict) -> None:
