@@ -86,7 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         "--answer-spans",
         type=Path,
         nargs="*",
-        default=[PROJECT_ROOT / "eval" / f"kb_answer_spans_{name}.jsonl" for name in ("questions", "calibration")],
+        default=[
+            PROJECT_ROOT / "eval" / f"kb_answer_spans_{name}.jsonl"
+            for name in ("questions", "calibration", "fresh", "fresh2")
+        ],
         help="where in its article each question's answer is, to check the passage shown",
     )
     evaluate.add_argument("--index", type=Path, default=settings.kb_index_dir)
@@ -479,8 +482,10 @@ def _kb_eval(args: argparse.Namespace) -> int:
         print(f"\n{heading}")
         figures[key] = {}
         for split, subset in splits.items():
-            if split == "held_out" or not any(q.id in spans for q in subset):
-                continue  # no answer spans written for the fresh splits: the pooled one would be test again
+            if not any(q.id in spans for q in subset):
+                continue  # no answer spans written for this split
+            if split == "held_out" and not any(q.id in spans for f in fresh_splits for q in splits[f]):
+                continue  # without the fresh splits' spans it would be the test split again
             got, of = score(kb, subset, spans)
             figures[key][split] = {got_name: got, of_name: of}
             print(f"  {split:<11} {got:>3} of {of:<3} {got / max(of, 1):.3f}")
