@@ -3,6 +3,8 @@
 # Intents
 INTENT_AFFIRM = "affirm"
 INTENT_DENY = "deny"
+INTENT_GOODBYE = "goodbye"
+INTENT_THANKS = "thanks"
 INTENT_OPEN_TICKET = "open_ticket"
 INTENT_OUT_OF_SCOPE = "out_of_scope"
 

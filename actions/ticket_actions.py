@@ -160,6 +160,24 @@ def customer_lines_before_form(tracker: Tracker) -> list[str]:
     return customer_words(transcript_from_events(events_before_form(tracker)))
 
 
+def is_leaving(tracker: Tracker) -> bool:
+    """ "thanks bye" while the form waits for a topic or an order number: the customer has given an
+    address and a description and is going, expecting the ticket (tests/actions/test_ticket_actions.py)."""
+    return intent_of(tracker) in (c.INTENT_GOODBYE, c.INTENT_THANKS)
+
+
+def finished_for_a_leaving_customer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, summary: str
+) -> dict[str, Any]:
+    """The rest of the form filled as the customer would most likely have: the suggested topic and
+    the order number they gave, if any. Better a ticket the team can re-file than a request lost
+    because the customer did not answer the last question."""
+    category = suggested_category(summary)
+    dispatcher.utter_message(text=f"Before you go: I'll file it under **{router().label(category)}**.")
+    order_ref = tracker.get_slot(c.SLOT_TICKET_ORDER_REF) or order_ref_given(tracker) or c.NO_ORDER_REF
+    return {c.SLOT_TICKET_SUMMARY: summary, c.SLOT_TICKET_CATEGORY: category, c.SLOT_TICKET_ORDER_REF: order_ref}
+
+
 def reset_form_slots() -> list[dict[str, Any]]:
     return [SlotSet(name, None) for name in (*FORM_SLOTS, c.SLOT_TICKET_DUPLICATE_OF)]
 
@@ -209,6 +227,8 @@ class ValidateTicketForm(FormValidationAction):
         proposal = proposed_summary(tracker)
         if proposal and (intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm")):
             return {c.SLOT_TICKET_SUMMARY: proposal}
+        if proposal and is_leaving(tracker):
+            return finished_for_a_leaving_customer(dispatcher, tracker, summary=proposal)
         if proposal and intent_of(tracker) == c.INTENT_DENY:
             return {c.SLOT_TICKET_SUMMARY: None}  # the question that follows asks in their own words
         if text.startswith("/") or not chat.says_something(text):
@@ -226,6 +246,10 @@ class ValidateTicketForm(FormValidationAction):
         offered = offered_categories(tracker)
         if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
             return {c.SLOT_TICKET_CATEGORY: offered[0]}  # "yes": the suggested one
+        if is_leaving(tracker):
+            return finished_for_a_leaving_customer(
+                dispatcher, tracker, summary=tracker.get_slot(c.SLOT_TICKET_SUMMARY) or ""
+            )
         category = router().category_typed(text, offered)
         if category is not None:
             return {c.SLOT_TICKET_CATEGORY: category}
@@ -240,6 +264,8 @@ class ValidateTicketForm(FormValidationAction):
         text = " ".join(str(value or "").split())
         if text.lower().strip(".!") in SKIP_WORDS or intent_of(tracker) == c.INTENT_DENY or text.startswith("/deny"):
             return {c.SLOT_TICKET_ORDER_REF: c.NO_ORDER_REF}
+        if is_leaving(tracker):
+            return {c.SLOT_TICKET_ORDER_REF: c.NO_ORDER_REF}  # "thanks, bye": none, rather than no ticket
         if not any(ch.isdigit() for ch in text) or len(text) > 60:
             dispatcher.utter_message(
                 text="Order numbers look like KH-1234567. Type it, or tap Skip if there isn't one."

@@ -162,6 +162,29 @@ def test_an_unanswerable_question_becomes_a_ticket_with_a_masked_transcript(runn
     assert "No ticket was opened" in texts(say(running_stack, sender, "cancel"))
 
 
+def test_a_customer_who_says_bye_at_the_topic_question_still_gets_the_ticket(running_stack: Settings) -> None:
+    """Address and description given, then "thanks bye" instead of a topic: the ticket is opened
+    under the suggested topic, with the order number from the first message, not silently dropped."""
+    from bot.tickets.sla import SlaPolicy
+    from bot.tickets.store import TicketStore
+
+    sender = f"e2e-{uuid.uuid4().hex}"
+    say(running_stack, sender, "i ordered a camera last week and it still hasnt arrived, order KH-4821377")
+    assert "email address" in texts(say(running_stack, sender, "/open_ticket"))
+    assert "describe it" in texts(say(running_stack, sender, "ada@example.com"))
+    assert "Which topic" in texts(say(running_stack, sender, "/affirm"))
+    done = texts(say(running_stack, sender, "thanks bye"))
+    assert "Before you go" in done and "I've opened ticket **SUP-" in done
+
+    store = TicketStore(running_stack.tickets_database_url, SlaPolicy({}, {}), run_migrations=False)
+    try:
+        (ticket,) = store.for_conversation(sender)
+        assert ticket.reference in done
+        assert ticket.category == "orders" and ticket.order_ref == "KH-4821377"
+    finally:
+        store.close()
+
+
 def test_cancel_in_the_ticket_form_creates_nothing(running_stack: Settings) -> None:
     sender = f"e2e-{uuid.uuid4().hex}"
     say(running_stack, sender, "I want to talk to a human")

@@ -229,11 +229,48 @@ def test_the_suggestion_is_the_team_of_the_article_the_summary_is_about(store: T
     assert validate("ticket_category", "/affirm", tracker([user("/affirm", "affirm")], **t.slots))[0] == "orders"
 
 
+@pytest.mark.parametrize("leaving", [("thanks bye", "goodbye"), ("cheers", "thanks")])
+def test_a_customer_who_leaves_at_the_topic_question_gets_the_ticket_under_the_suggested_topic(
+    store: TicketStore, leaving: tuple[str, str]
+) -> None:
+    """ "thanks bye" instead of a topic: the address and the description are given, so the form is
+    finished with the suggested topic and the order number from before, and says so."""
+    text, intent = leaving
+    events = [user("my order KH-7654321 was charged twice"), user(text, intent)]
+    t = tracker(events, active_loop="ticket_form", ticket_summary="I was charged twice for my order KH-7654321")
+    dispatcher = CollectingDispatcher()
+    slots = ValidateTicketForm().validate_ticket_category(text, dispatcher, t, {})
+    assert slots["ticket_category"] == "billing"
+    assert slots["ticket_order_ref"] == "KH-7654321"
+    assert "Billing, refunds and subscription" in dispatcher.messages[0]["text"]
+    # A topic that is not one, without leaving, is still asked again.
+    assert validate("ticket_category", "bananas", tracker([user("bananas")], **t.slots))[0] is None
+
+
+def test_a_customer_who_leaves_at_the_description_takes_the_proposed_one(store: TicketStore) -> None:
+    events = [
+        user("the hub keeps dropping off the wifi every night"),
+        user("/open_ticket", "open_ticket"),
+        {"event": "active_loop", "name": "ticket_form", "timestamp": time.time()},
+        user("ada@example.com"),
+        user("ok thanks, bye", "goodbye"),
+    ]
+    t = tracker(events, active_loop="ticket_form", ticket_email="ada@example.com")
+    dispatcher = CollectingDispatcher()
+    slots = ValidateTicketForm().validate_ticket_summary("ok thanks, bye", dispatcher, t, {})
+    assert slots["ticket_summary"] == "The hub keeps dropping off the wifi every night"  # as proposed
+    assert slots["ticket_category"] and slots["ticket_order_ref"] == "-"
+    # Leaving when there is no description to take: asked for one, nothing made up.
+    bare = tracker([user("/open_ticket", "open_ticket"), user("bye", "goodbye")], ticket_email="ada@example.com")
+    assert validate("ticket_summary", "bye", bare)[0] is None
+
+
 def test_the_order_number_is_optional(store: TicketStore) -> None:
     t = tracker([user("skip")])
     assert validate("ticket_order_ref", "skip", t)[0] == "-"
     assert validate("ticket_order_ref", "KH-1234567", t)[0] == "KH-1234567"
     assert validate("ticket_order_ref", "dunno", t)[0] is None
+    assert validate("ticket_order_ref", "thanks bye", tracker([user("thanks bye", "goodbye")]))[0] == "-"
 
 
 def extract_order_ref(t: Tracker) -> dict:
