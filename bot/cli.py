@@ -68,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[PROJECT_ROOT / "eval" / name for name in ("kb_fresh.jsonl", "kb_fresh2.jsonl")],
         help="more questions never used to choose anything, each split reported alone and all pooled with test",
     )
-    evaluate.add_argument("--follow-ups", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_ups.jsonl")
+    evaluate.add_argument(
+        "--follow-ups",
+        type=Path,
+        nargs="*",
+        default=[PROJECT_ROOT / "eval" / name for name in ("kb_follow_ups.jsonl", "kb_follow_ups_long.jsonl")],
+        help="questions after a topic: each row's kind and split is a group of `kb eval`'s follow-up figures",
+    )
     evaluate.add_argument("--follow-up-spans", type=Path, default=PROJECT_ROOT / "eval" / "kb_follow_up_spans.jsonl")
     evaluate.add_argument(
         "--answer-labels",
@@ -505,7 +511,12 @@ def _kb_eval(args: argparse.Namespace) -> int:
                 f" of {got['answered']}"
             )
 
-    follow_ups = [json.loads(line) for line in args.follow_ups.read_text(encoding="utf-8").splitlines() if line.strip()]
+    follow_ups = [
+        json.loads(line)
+        for path in args.follow_ups
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     reading = evaluate_follow_up_reading(kb, questions, follow_ups)
     figures["follow_up_reading"] = reading
     print("\nQuestions after another one (right article: as shipped / always joined to the last topic / always alone):")

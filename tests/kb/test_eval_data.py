@@ -109,6 +109,20 @@ def test_the_follow_up_cases_name_real_articles_and_both_kinds_in_both_splits(ar
     assert len({(row["topic"], normalised(row["text"])) for row in rows}) == len(rows)
 
 
+def test_the_longer_follow_up_cases_are_five_to_ten_words_in_four_kinds_and_both_splits(articles: dict) -> None:
+    import json
+
+    rows = [json.loads(line) for line in (EVAL / "kb_follow_ups_long.jsonl").read_text(encoding="utf-8").splitlines()]
+    kinds = ("elliptical_long", "standalone_mid", "elliptical_long_unanswered", "off_topic_mid")
+    assert Counter((row["kind"], row["split"]) for row in rows) == {
+        (kind, split): 20 for kind in kinds for split in ("choosing", "held_out")
+    }
+    assert {row["article_id"] for row in rows} - {None} <= set(articles)
+    assert all((row["article_id"] is None) == (row["kind"] in kinds[2:]) for row in rows)
+    assert all(5 <= len(row["text"].split()) <= 10 for row in rows)
+    assert len({normalised(row["text"]) for row in rows}) == len(rows)
+
+
 @pytest.mark.parametrize(
     ("spans_file", "questions_file"),
     [
