@@ -161,8 +161,8 @@ def customer_lines_before_form(tracker: Tracker) -> list[str]:
 
 
 def is_leaving(tracker: Tracker) -> bool:
-    """ "thanks bye" while the form waits for a topic or an order number: the customer has given an
-    address and a description and is going, expecting the ticket (tests/actions/test_ticket_actions.py)."""
+    """ "thanks bye" once the form has an address and a description (proposed or given) and asks to
+    confirm it, for a topic or for an order number: the customer is going and expects the ticket."""
     return intent_of(tracker) in (c.INTENT_GOODBYE, c.INTENT_THANKS)
 
 
