@@ -160,7 +160,11 @@ class ActionAnswerFromKB(Action):
             best = answer.best
             if follow_up:
                 best = passage_for_follow_up(kb, question, best, read, query_vector=vector)
-            send(dispatcher, answer_reply(best))
+            # Every part of it read since the last topic's question (a follow-up the read passage
+            # answers best, or a new question landing on it): said so, not presented as news.
+            read_before = tracker.get_slot(c.SLOT_KB_READ) or []
+            read_again = bool(read_before) and not kb.unread(best.article_id, best.passage, read_before)
+            send(dispatcher, answer_reply(best, read_again=read_again))
             read = remember_read(read, kb.read_keys(best.article_id, best.passage))
             shown = [answer.best.article_id]
             outcome = "answered"

@@ -39,15 +39,21 @@ class Reply:
     article: dict | None = None  # title/url/id, for channels that render article cards
 
 
-def answer_reply(hit: Hit, *, second_try: bool = False, same_article: bool = False) -> list[Reply]:
+def answer_reply(
+    hit: Hit, *, second_try: bool = False, same_article: bool = False, read_again: bool = False
+) -> list[Reply]:
     """The passage, its article's title and link, then "Did this solve it?" with buttons.
     `second_try`: after "No" (bot/kb/second_try.py), another article or, `same_article`, another
-    part of the one just shown."""
+    part of the one just shown. `read_again`: the customer has read all of it already (a follow-up
+    it answers best, bot/kb/followup.py REREAD_MARGIN, or a new question landing on it): said so,
+    or the same text again looks like a bot that did not listen."""
     passage = hit.passage if len(hit.passage) <= MAX_PASSAGE_CHARS else hit.passage[: MAX_PASSAGE_CHARS - 3] + "..."
     if second_try and same_article:
         lead = f"Maybe this part of **{hit.title}** helps:"
     elif second_try:
         lead = f"Maybe this one fits better in **{hit.title}**:"
+    elif read_again:
+        lead = f"That's in the part of **{hit.title}** I showed you above:"
     else:
         lead = f"Here's what I found in **{hit.title}**:"
     link = f"\n\nRead the full article: [{hit.title}]({hit.url})" if hit.url else ""

@@ -124,6 +124,23 @@ def test_a_follow_up_on_the_article_just_shown_gets_its_next_passage_not_the_sam
     assert "A full charge normally lasts 2 to 6 months" in messages[0]["text"]
 
 
+def test_a_follow_up_answered_by_the_text_just_read_says_so() -> None:
+    """A question after an answer that lands on the passage just read (here read alone, confident)
+    shows it again, introduced as such: the same text under "Here's what I found" reads as not
+    listening. A fresh conversation's answer to the same question is introduced as usual."""
+    first, events = run(ActionAnswerFromKB(), tracker("my doorbell battery dies after like a week"))
+    assert first[0]["text"].startswith("Here's what I found in **Kestrel Doorbell battery drains too fast**")
+    assert "A full charge normally lasts 2 to 6 months" in first[0]["text"]
+
+    messages, _ = run(ActionAnswerFromKB(), tracker("how long should it take to charge", **slots_of(events)))
+    assert messages[0]["text"].startswith(
+        "That's in the part of **Kestrel Doorbell battery drains too fast** I showed you above"
+    )
+    assert "A full charge normally lasts 2 to 6 months" in messages[0]["text"]  # the text read, again
+    fresh, _ = run(ActionAnswerFromKB(), tracker("how long should it take to charge"))
+    assert fresh[0]["text"].startswith("Here's what I found in")
+
+
 def test_what_was_read_is_remembered_for_the_whole_topic_and_forgotten_with_it() -> None:
     def ask(text: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         messages, events = run(ActionAnswerFromKB(), tracker(text, **slots))
