@@ -243,13 +243,13 @@ class ValidateTicketForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict:
         text = str(value or "").strip().lower()
-        offered = offered_categories(tracker)
-        if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
-            return {c.SLOT_TICKET_CATEGORY: offered[0]}  # "yes": the suggested one
-        if is_leaving(tracker):
+        if is_leaving(tracker):  # before `offered`: it finds the suggested topic itself
             return finished_for_a_leaving_customer(
                 dispatcher, tracker, summary=tracker.get_slot(c.SLOT_TICKET_SUMMARY) or ""
             )
+        offered = offered_categories(tracker)
+        if intent_of(tracker) == c.INTENT_AFFIRM or text.startswith("/affirm"):
+            return {c.SLOT_TICKET_CATEGORY: offered[0]}  # "yes": the suggested one
         category = router().category_typed(text, offered)
         if category is not None:
             return {c.SLOT_TICKET_CATEGORY: category}
