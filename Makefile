@@ -53,6 +53,7 @@ lint: .venv/.installed ## ruff and mypy
 
 eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (NLU benchmarks: make eval-nlu)
 	$(APP) -m bot kb eval --json docs/figures/kb_eval.json --plot docs/figures/kb_threshold_curve.png
+	$(APP) -m bot kb eval-bot --json docs/figures/kb_eval_whole_bot.json
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json
 	$(RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 --out results/nlu-cv
 

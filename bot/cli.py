@@ -103,6 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plot", type=Path, help="also draw the threshold trade-off into this PNG")
     evaluate.set_defaults(handler=_kb_eval)
 
+    whole_bot = kb.add_parser("eval-bot", help="the demo questions through the whole running bot (NLU, dialogue, KB)")
+    whole_bot.add_argument(
+        "--questions",
+        type=Path,
+        nargs="*",
+        default=[
+            PROJECT_ROOT / "eval" / name
+            for name in ("kb_questions.jsonl", "kb_calibration.jsonl", "kb_fresh.jsonl", "kb_fresh2.jsonl")
+        ],
+    )
+    whole_bot.add_argument("--json", type=Path, help="also write the figures and every reply to this JSON file")
+    whole_bot.set_defaults(handler=_kb_eval_bot)
+
     gaps = kb.add_parser("gaps", help="questions the bot could not answer, and answers customers said did not help")
     gaps.add_argument("--days", type=int, default=30, help="the last this many days (default 30)")
     gaps.add_argument("--limit", type=int, default=50, help="at most this many unanswered questions")
@@ -422,6 +435,28 @@ def _kb_search(args: argparse.Namespace) -> int:
         passage = passage.replace("\n", "\n   ")  # a list's items under the hit, indented as it is
         print(f"{rank}. {hit.title}  [{hit.article_id}]  score {hit.score:.3f}\n   {hit.url}\n   {passage}\n")
     return 0
+
+
+def _kb_eval_bot(args: argparse.Namespace) -> int:
+    from bot.bench.common import bench_settings
+    from bot.kb.evaluate import load_questions
+    from bot.whole_bot_eval import run_whole_bot_eval
+
+    questions = [q for path in args.questions for q in load_questions(path)]
+    print(f"Asking the whole bot {len(questions)} questions, each in a new conversation...")
+    figures = run_whole_bot_eval(bench_settings(get_settings()), questions, out=args.json)
+    print(f"  {'split':<11} {'answerable':>10} {'right':>6} {'rate':>6} {'wrong':>6} {'oos':>4} {'oos answered':>13}")
+    for split, row in figures["splits"].items():
+        rate = "" if row["right_article_rate"] is None else f"{row['right_article_rate']:.3f}"
+        oos_rate = "" if row["out_of_scope_answered_rate"] is None else f"({row['out_of_scope_answered_rate']:.3f})"
+        print(
+            f"  {split:<11} {row['answerable']:>10} {row['right_article']:>6} {rate:>6} {row['wrong_article']:>6}"
+            f" {row['out_of_scope']:>4} {row['out_of_scope_answered']:>5} {oos_rate:>7}"
+        )
+    errors = sum(row["errors"] for row in figures["splits"].values())
+    if errors:
+        print(f"{errors} questions got no reply (see the JSON's replies)", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def _kb_eval(args: argparse.Namespace) -> int:
