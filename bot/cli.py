@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "--held-out",
         type=Path,
         nargs="*",
-        default=[PROJECT_ROOT / "eval" / name for name in ("kb_fresh.jsonl", "kb_fresh2.jsonl")],
+        default=[PROJECT_ROOT / "eval" / name for name in ("kb_fresh.jsonl", "kb_fresh2.jsonl", "kb_fresh3.jsonl")],
         help="more questions never used to choose anything, each split reported alone and all pooled with test",
     )
     evaluate.add_argument(
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[
             PROJECT_ROOT / "eval" / f"kb_answer_spans_{name}.jsonl"
-            for name in ("questions", "calibration", "fresh", "fresh2")
+            for name in ("questions", "calibration", "fresh", "fresh2", "fresh3")
         ],
         help="where in its article each question's answer is, to check the passage shown",
     )
@@ -110,7 +110,13 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[
             PROJECT_ROOT / "eval" / name
-            for name in ("kb_questions.jsonl", "kb_calibration.jsonl", "kb_fresh.jsonl", "kb_fresh2.jsonl")
+            for name in (
+                "kb_questions.jsonl",
+                "kb_calibration.jsonl",
+                "kb_fresh.jsonl",
+                "kb_fresh2.jsonl",
+                "kb_fresh3.jsonl",
+            )
         ],
     )
     whole_bot.add_argument("--json", type=Path, help="also write the figures and every reply to this JSON file")
