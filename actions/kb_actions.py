@@ -6,6 +6,7 @@ through `action_yes_no` (actions/yes_no_actions.py), which knows which question 
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 from functools import lru_cache
@@ -76,7 +77,11 @@ def question_log() -> KBQuestionLog:
     """Written to the helpdesk's database, beside the tickets (bot/tickets/kb_questions.py)."""
     from actions.ticket_actions import ticket_store  # imported here: ticket_actions imports this module
 
-    return KBQuestionLog(ticket_store().sessions, pipeline=get_settings().spacy_pipeline)
+    log = KBQuestionLog(ticket_store().sessions, pipeline=get_settings().spacy_pipeline)
+    # The writer saves a second after a question: what is still waiting when the server stops
+    # (Ctrl-C, a deploy) is saved on the way out, not lost.
+    atexit.register(log.flush)
+    return log
 
 
 def record_question(tracker: Tracker, question: str, outcome: str, article_id: str | None, score: float | None) -> None:

@@ -224,6 +224,35 @@ def test_an_unanswered_question_reaches_the_help_centre_report(running_stack: Se
         store.close()
 
 
+def test_a_question_asked_just_before_the_servers_stop_is_still_recorded(project_artifacts: None) -> None:
+    """The action server's writer saves a second after a question; stopping it (Ctrl-C, a deploy)
+    within that second saves what was waiting instead of losing it."""
+    from sqlalchemy import select
+
+    from bot.bench.common import bench_settings
+    from bot.config import get_settings
+    from bot.launcher import start_stack
+    from bot.tickets.models import KBQuestion
+    from bot.tickets.sla import SlaPolicy
+    from bot.tickets.store import TicketStore
+
+    settings = bench_settings(get_settings())  # a private stack on free ports, stopped at once
+    sender = f"e2e-{uuid.uuid4().hex}"
+    stack = start_stack(settings, on_progress=lambda line: None)
+    try:
+        reply = texts(say(settings, sender, "can the kestrel hub double as a wifi repeater for my garden shed"))
+        assert "Did this solve it?" not in reply
+    finally:
+        stack.stop()
+    store = TicketStore(settings.tickets_database_url, SlaPolicy({}, {}), run_migrations=False)
+    try:
+        with store.sessions() as session:
+            rows = list(session.scalars(select(KBQuestion).where(KBQuestion.conversation_id == sender)))
+        assert [r.outcome for r in rows] == ["escalated"]
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("closing", ["thank u, bye", "ok thanks!! bye now", "thanks for that, goodbye"])
 def test_thanks_and_goodbye_in_one_message_is_a_goodbye(running_stack: Settings, closing: str) -> None:
     # Split between "thanks" and "goodbye", such a message once fell to the KB and got "I'm not

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.tickets.db import make_engine, make_sessions
 from bot.tickets.kb_questions import KBQuestionLog, gaps_report, resolve, unanswered_question
@@ -87,6 +88,31 @@ def test_a_database_that_cannot_take_them_is_logged_and_nothing_waits(
         log.record("c", "q", "escalated")
         log.flush()
     assert "could not record 1 KB question(s)" in caplog.text
+
+
+def test_questions_a_moment_apart_are_saved_together_after_the_turns_that_asked_them(store: TicketStore) -> None:
+    """The writer waits BATCH_SECONDS (1 s) after a question, so it does not compete with the
+    turn that asked it for the interpreter, and a busy moment's questions share one transaction."""
+    commits: list[int] = []
+    engine = store.sessions.kw["bind"]
+    event.listen(engine, "commit", lambda connection: commits.append(1))
+    log = KBQuestionLog(store.sessions)
+    log.record("c1", "first question", "answered")
+    time.sleep(0.1)  # long after the writer woke for the first: a tenth of BATCH_SECONDS
+    log.record("c2", "second question", "escalated")
+    log.flush()
+    assert len(commits) == 1
+    # Without a flush the writer saves it on its own, a second or so later.
+    log.record("c3", "third question", "answered")
+    deadline = time.monotonic() + 10
+    while len(_saved_questions(store)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _saved_questions(store) == ["first question", "second question", "third question"]
+
+
+def _saved_questions(store: TicketStore) -> list[str]:
+    with store.sessions() as session:
+        return list(session.scalars(select(KBQuestion.question).order_by(KBQuestion.id)))
 
 
 def test_resolved_questions_leave_the_list_but_still_count(store: TicketStore) -> None:
