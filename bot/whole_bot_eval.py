@@ -10,7 +10,7 @@ came back:
 - `answered`: an article presented as the answer ("Read the full article: [title](url)");
 - `not_found`: the honest "I'm not sure about this one" with the closest articles;
 - `out_of_scope`: the NLU's out-of-scope reply;
-- `other`: anything else (a greeting, "what I can do", a hand-over to a person), kept verbatim.
+- `other`: anything else (a greeting, "what I can do", a hand-over to a person), its text kept.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ __all__ = ["BotReply", "classify_reply", "run_whole_bot_eval", "summarise"]
 ARTICLE_LINK = re.compile(r"Read the full article: \[[^\]]*\]\(([^)\s]+)\)")
 NOT_FOUND_OPENINGS = ("I'm not sure about this one", "Sorry, I couldn't find an answer")
 OUT_OF_SCOPE_OPENING = "Sorry, that's outside what I can help with"
-# A few questions at a time: the figures are about what the bot says, not how fast, and the
-# private stack should not be queued up behind one customer's 900 messages.
+# A few questions at a time: a thousand take half a minute instead of one or two, and each is
+# still its own conversation, so none can influence another's answer.
 CONCURRENCY = 4
 
 

@@ -2,12 +2,12 @@
 
 The action server records each KB question (answered, escalated, off topic) and what the
 customer said of the article given ("Yes, that solved it" or "No"). A background thread masks
-personal data and writes them, so a customer's turn never waits for the database; it waits
-BATCH_SECONDS after a question first, so that it does not compete for the interpreter with the
-very turn that asked it, and so that the questions of a busy moment share one transaction
-(1.7 ms of CPU a question written alone, 0.15 ms in a batch, measured here). `flush()` writes
-what is queued at once and waits for it. The console's "Help centre" page and `python -m bot kb gaps` read
-the report: which questions the bot could not answer, grouped by the closest article, and
+personal data and writes them, so a customer's turn never waits for the database. The thread
+waits BATCH_SECONDS after a question first, so that it does not compete for the interpreter with
+the very turn that asked it, and so that the questions of a busy moment share one transaction
+(1.7 ms of CPU a question written alone, 0.15 ms in a batch, measured here); `flush()` writes
+what is queued at once and waits for it. The console's "Help centre" page and `python -m bot kb
+gaps` read the report: which questions the bot could not answer, grouped by the closest article, and
 which articles solved customers' problems and which did not. An admin who deals with an
 unanswered question there (adds it to an article) marks it resolved: `resolve`.
 """
