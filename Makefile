@@ -51,7 +51,7 @@ lint: .venv/.installed ## ruff and mypy
 	.venv/bin/ruff format --check bot actions channels tests nlu_components eval
 	.venv/bin/mypy bot
 
-eval: setup ## quality figures: KB retrieval and decision, routing, NLU cross-validation (NLU benchmarks: make eval-nlu)
+eval: setup ## quality figures: KB retrieval and decision, the same questions through the whole bot, routing, NLU cross-validation (NLU benchmarks: make eval-nlu)
 	$(APP) -m bot kb eval --json docs/figures/kb_eval.json --plot docs/figures/kb_threshold_curve.png
 	$(APP) -m bot kb eval-bot --json docs/figures/kb_eval_whole_bot.json
 	$(APP) -m bot routing eval --json docs/figures/routing_eval.json

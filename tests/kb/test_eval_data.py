@@ -28,7 +28,7 @@ def articles() -> dict:
     return {article.id: article for article in found}
 
 
-@pytest.mark.parametrize("name", [*ALL_SETS])
+@pytest.mark.parametrize("name", ALL_SETS)
 def test_every_labelled_article_exists_and_both_kinds_are_there(name: str, articles: dict) -> None:
     questions = load_questions(EVAL / name)
     assert {q.article_id for q in questions if q.article_id} <= set(articles)
