@@ -12,6 +12,11 @@ from bot.config import PROJECT_ROOT, Settings, get_settings
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 # The question splits the answer threshold is chosen on; "test" is kept for reporting.
 CALIBRATION_SPLITS = ("dev", "calibration")
+# The demo questions in eval/: the ones the search and threshold were tuned on, then the held-out
+# sets written later by writers who saw only the articles (never used to choose anything).
+EVAL = PROJECT_ROOT / "eval"
+HELD_OUT_SETS = ("kb_fresh.jsonl", "kb_fresh2.jsonl", "kb_fresh3.jsonl")
+DEMO_QUESTION_SETS = ("kb_questions.jsonl", "kb_calibration.jsonl", *HELD_OUT_SETS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "--held-out",
         type=Path,
         nargs="*",
-        default=[PROJECT_ROOT / "eval" / name for name in ("kb_fresh.jsonl", "kb_fresh2.jsonl", "kb_fresh3.jsonl")],
+        default=[EVAL / name for name in HELD_OUT_SETS],
         help="more questions never used to choose anything, each split reported alone and all pooled with test",
     )
     evaluate.add_argument(
@@ -108,16 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         "--questions",
         type=Path,
         nargs="*",
-        default=[
-            PROJECT_ROOT / "eval" / name
-            for name in (
-                "kb_questions.jsonl",
-                "kb_calibration.jsonl",
-                "kb_fresh.jsonl",
-                "kb_fresh2.jsonl",
-                "kb_fresh3.jsonl",
-            )
-        ],
+        default=[EVAL / name for name in DEMO_QUESTION_SETS],
     )
     whole_bot.add_argument("--json", type=Path, help="also write the figures and every reply to this JSON file")
     whole_bot.set_defaults(handler=_kb_eval_bot)

@@ -7,14 +7,12 @@ from collections import Counter
 
 import pytest
 
+from bot.cli import DEMO_QUESTION_SETS, HELD_OUT_SETS
 from bot.config import PROJECT_ROOT
 from bot.kb.documents import load_articles
 from bot.kb.evaluate import load_questions
 
 EVAL = PROJECT_ROOT / "eval"
-# Written after the search and threshold were settled, never used to choose anything.
-HELD_OUT_SETS = ("kb_fresh.jsonl", "kb_fresh2.jsonl", "kb_fresh3.jsonl")
-ALL_SETS = ("kb_questions.jsonl", "kb_calibration.jsonl", *HELD_OUT_SETS)
 
 
 def normalised(text: str) -> str:
@@ -28,7 +26,7 @@ def articles() -> dict:
     return {article.id: article for article in found}
 
 
-@pytest.mark.parametrize("name", ALL_SETS)
+@pytest.mark.parametrize("name", DEMO_QUESTION_SETS)
 def test_every_labelled_article_exists_and_both_kinds_are_there(name: str, articles: dict) -> None:
     questions = load_questions(EVAL / name)
     assert {q.article_id for q in questions if q.article_id} <= set(articles)
@@ -62,7 +60,7 @@ def test_a_fresh_set_asks_twice_about_every_article_and_repeats_no_other_questio
     per_article = Counter(q.article_id for q in fresh if q.article_id)
     assert set(per_article) == set(articles) and set(per_article.values()) == {2}
     assert Counter(q.kind for q in fresh if not q.article_id) == {"oos_near": near_misses, "oos_far": far_off_topic}
-    seen = {normalised(q.text) for other in ALL_SETS if other != name for q in load_questions(EVAL / other)}
+    seen = {normalised(q.text) for other in DEMO_QUESTION_SETS if other != name for q in load_questions(EVAL / other)}
     seen |= {normalised(text) for article in articles.values() for text in (*article.questions, *article.not_answered)}
     assert not {normalised(q.text) for q in fresh} & seen
 
